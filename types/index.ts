@@ -1,0 +1,94 @@
+// The public types of fastify-expvar and the FastifyInstance augmentation.
+import type { RouteShorthandOptions } from 'fastify'
+import type { Registry } from '../lib/registry.js'
+
+/** What a second registration of a name does: merge (plain objects) / later wins, or throw. */
+export type Collisions = 'merge' | 'error'
+
+/** The opt-in Node runtime vars. */
+export type BuiltinName = 'resource' | 'process' | 'eventloop' | 'http'
+
+export interface CmdlineOptions {
+  /** Replace the values of secret-looking flags and URL credentials with `[REDACTED]`. Default `true`. */
+  redact?: boolean
+}
+
+/** The minimal logger the registry writes to: pino's shape, object first. */
+export interface ExpvarLogger {
+  warn (obj: object, msg: string): void
+  error (obj: object, msg: string): void
+  debug (obj: object, msg: string): void
+}
+
+/** Route options passed through to the GET route (auth hooks, logLevel, config, …). */
+export type ExpvarRouteOptions = Omit<RouteShorthandOptions, 'schema'> & {
+  schema?: { hide?: boolean, tags?: readonly string[], summary?: string, description?: string }
+}
+
+export interface FastifyExpvarOptions {
+  /** App folders; each one's `expvars/` subfolder is autoloaded. Relative paths resolve against `process.cwd()`. */
+  apps?: readonly string[]
+  /** App folders to ignore, by folder name or resolved path. */
+  skip?: readonly string[]
+  /** Route path, or `false` for no route. Default `'/debug/vars'`. */
+  url?: string | false
+  /** Passed through to the route. */
+  route?: ExpvarRouteOptions
+  /** Go's `cmdline` var. Default `true` (redacted). */
+  cmdline?: boolean | CmdlineOptions
+  /** Go's `memstats` var. Default `true`. */
+  memstats?: boolean
+  /** More runtime vars by name. Default `[]`. */
+  builtins?: readonly BuiltinName[]
+  /** Default `'merge'`. */
+  collisions?: Collisions
+  /** Milliseconds a value may take before it is left out of a scrape. Default `500`. */
+  timeout?: number
+  /** A registry to use instead of a fresh one. */
+  registry?: Registry
+}
+
+export interface RegistryOptions {
+  /** Default `'merge'`. */
+  collisions?: Collisions
+  /** Milliseconds a value may take before it is left out of a scrape. Default `500`. */
+  timeout?: number
+  /** Where failures and collisions are logged. Default: `process.emitWarning`. */
+  logger?: ExpvarLogger
+}
+
+/** Anything published: Go's `Var`. `string()` is its JSON text, `value()` its plain value. */
+export interface Var {
+  value (): unknown
+  string (): string
+}
+
+/** A var definition: a name and a function that returns (or resolves to) the value. */
+export interface VarDefinition {
+  readonly name: string
+  value (): unknown
+}
+
+/** A class whose instances are var definitions (a subclass of `ExpVar`). */
+export type VarDefinitionClass = new () => VarDefinition
+
+export type Definition = VarDefinition | VarDefinitionClass
+
+/** What `do()` hands its callback: Go's `KeyValue`. */
+export interface KeyValue {
+  readonly key: string
+  readonly value: Var
+}
+
+export interface DocumentOptions {
+  /** Only these names. */
+  vars?: readonly string[]
+  /** Log this scrape's failures here instead of the registry's logger (e.g. `request.log`). */
+  log?: ExpvarLogger
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    expvar: Registry
+  }
+}

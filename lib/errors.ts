@@ -4,7 +4,7 @@ import createError from '@fastify/error'
 export const FST_EXPVAR_INVALID_OPTION = createError('FST_EXPVAR_INVALID_OPTION', 'Invalid option "%s": %s', 500, TypeError)
 export const FST_EXPVAR_INVALID_NAME = createError('FST_EXPVAR_INVALID_NAME', 'Invalid var name %s: a var name must be a non-empty string', 500, TypeError)
 export const FST_EXPVAR_INVALID_VAR = createError('FST_EXPVAR_INVALID_VAR', 'Invalid var %s: %s', 500, TypeError)
-export const FST_EXPVAR_INVALID_VALUE = createError('FST_EXPVAR_INVALID_VALUE', 'Invalid value for %s.%s(): expected %s, got %s', 500, TypeError)
+export const FST_EXPVAR_INVALID_VALUE = createError('FST_EXPVAR_INVALID_VALUE', 'Invalid argument to %s(): expected %s, got %s', 500, TypeError)
 export const FST_EXPVAR_WRONG_KIND = createError('FST_EXPVAR_WRONG_KIND', 'Var "%s" is a %s var, not a %s var')
 export const FST_EXPVAR_DUPLICATE = createError('FST_EXPVAR_DUPLICATE', 'Var "%s" is already registered (by %s); a second registration from %s is refused because collisions is "error"')
 export const FST_EXPVAR_APP_NOT_FOUND = createError('FST_EXPVAR_APP_NOT_FOUND', 'App folder %s does not exist (resolved to %s)')

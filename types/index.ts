@@ -67,6 +67,8 @@ export interface Var {
 export interface VarDefinition {
   readonly name: string
   value (): unknown
+  /** Where the var comes from, named in warnings and failure logs. Default: the registering file and line. */
+  readonly source?: string
 }
 
 /** A class whose instances are var definitions (a subclass of `ExpVar`). */
@@ -78,6 +80,12 @@ export type Definition = VarDefinition | VarDefinitionClass
 export interface KeyValue {
   readonly key: string
   readonly value: Var
+}
+
+/** What `MapVar.do()` hands its callback: a key set to `null` holds no var. */
+export interface MapKeyValue {
+  readonly key: string
+  readonly value: Var | null
 }
 
 export interface DocumentOptions {

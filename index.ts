@@ -1,0 +1,21 @@
+// fastify-expvar: Go's expvar for Fastify. Wiring only: options -> registry -> route.
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import type { FastifyExpvarOptions } from './types/index.js'
+import { resolveOptions } from './lib/options.js'
+import { registerRoute } from './lib/route.js'
+
+const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyExpvar (fastify, options) {
+  const { registry, url, route } = resolveOptions(options, fastify.log)
+  fastify.decorate('expvar', registry)
+  if (url !== false) registerRoute(fastify, registry, url, route)
+}
+
+export const fastifyExpvar = fp(plugin, { fastify: '5.x', name: 'fastify-expvar' })
+export default fastifyExpvar
+
+export { Registry } from './lib/registry.js'
+export { ExpVar, defineExpvars } from './lib/define.js'
+export { IntVar, FloatVar, StringVar, MapVar, FuncVar } from './lib/vars.js'
+export * as errors from './lib/errors.js'
+export type * from './types/index.js'

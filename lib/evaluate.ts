@@ -1,0 +1,154 @@
+// One scrape: pulls every var's value (sync or async, within the timeout), combines same-name
+// sources and writes each entry, leaving out and logging what fails.
+import type { ExpvarLogger, Var } from '../types/index.js'
+import { writeJSON } from './json.js'
+import { isPlainObject, mergeObjects } from './merge.js'
+
+/** One registration of a name: a var and where it came from. */
+export interface Source {
+  readonly var: Var
+  /** Funcs are pulled through value() and may be async; every other var writes its own string(). */
+  readonly pulled: boolean
+  readonly origin: string
+  /** Set while the source fails, so that a failure is logged once until it recovers. */
+  failing: boolean
+}
+
+/** A published name with its sources, in registration order. */
+export interface Entry {
+  readonly name: string
+  /** `"name": `, quoted once. */
+  readonly prefix: string
+  readonly sources: Source[]
+  /** Set while the combined value cannot be written (a cycle): logged once until it recovers. */
+  failing: boolean
+  /** Set once the clash of unmergeable sources has been warned about. */
+  clashWarned: boolean
+}
+
+const LEFT_OUT = Symbol('left out')
+
+interface Scrape {
+  readonly timeout: number
+  readonly log: ExpvarLogger
+}
+
+function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
+}
+
+function fail (scrape: Scrape, entry: Entry, source: Source, err: unknown): typeof LEFT_OUT {
+  if (!source.failing) {
+    source.failing = true
+    scrape.log.error({ var: entry.name, source: source.origin, err }, `expvar: "${entry.name}" is left out of the scrape until it recovers`)
+  }
+  return LEFT_OUT
+}
+
+function pull (scrape: Scrape, entry: Entry, source: Source): unknown {
+  try {
+    return source.var.value()
+  } catch (err) {
+    return fail(scrape, entry, source, err)
+  }
+}
+
+function recovered (source: Source, value: unknown): unknown {
+  source.failing = false
+  return value
+}
+
+/** Writes an entry whose values are all known; undefined when it is left out. */
+function writeEntry (scrape: Scrape, entry: Entry, values: readonly unknown[]): string | undefined {
+  const present = values.filter((value) => value !== LEFT_OUT)
+  if (present.length === 0) return undefined
+  let value = present[present.length - 1]
+  if (present.length > 1) {
+    if (present.every(isPlainObject)) {
+      value = mergeObjects(present)
+    } else if (!entry.clashWarned) {
+      entry.clashWarned = true
+      const origins = entry.sources.map((source) => source.origin)
+      scrape.log.warn({ var: entry.name, sources: origins }, `expvar: "${entry.name}" is registered by ${origins.join(' and ')}; its values are not all plain objects, so the last registration wins`)
+    }
+  }
+  try {
+    const text = entry.prefix + writeJSON(value)
+    entry.failing = false
+    return text
+  } catch (err) {
+    if (!entry.failing) {
+      entry.failing = true
+      scrape.log.error({ var: entry.name, source: entry.sources.map((source) => source.origin).join(', '), err }, `expvar: "${entry.name}" cannot be serialised and is left out of the scrape until it recovers`)
+    }
+    return undefined
+  }
+}
+
+/** Writes a var that renders itself (Int, Map, …): the fast path, no intermediate value. */
+function writeOwn (scrape: Scrape, entry: Entry, source: Source): string | undefined {
+  try {
+    const text = entry.prefix + source.var.string()
+    source.failing = false
+    return text
+  } catch (err) {
+    fail(scrape, entry, source, err)
+    return undefined
+  }
+}
+
+/**
+ * Evaluates entries into their written `"name": value` texts, in order, leaving out failures.
+ * Synchronous when every value is; otherwise waits for the async ones at most `timeout` ms.
+ */
+export function evaluate (entries: readonly Entry[], timeout: number, log: ExpvarLogger): string[] | Promise<string[]> {
+  const scrape: Scrape = { timeout, log }
+  const texts: (string | undefined)[] = new Array(entries.length)
+  const waiting: Promise<void>[] = []
+  const unsettled = new Set<{ entry: Entry, source: Source }>()
+  let done = false
+
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as Entry
+    const sources = entry.sources
+    if (sources.length === 1 && !(sources[0] as Source).pulled) {
+      texts[i] = writeOwn(scrape, entry, sources[0] as Source)
+      continue
+    }
+    const values = sources.map((source) => pull(scrape, entry, source))
+    if (!values.some(isThenable)) {
+      texts[i] = writeEntry(scrape, entry, values.map((value, j) => value === LEFT_OUT ? value : recovered(sources[j] as Source, value)))
+      continue
+    }
+    const settled = values.map((value, j) => {
+      const source = sources[j] as Source
+      if (!isThenable(value)) return value === LEFT_OUT ? value : recovered(source, value)
+      const pending = { entry, source }
+      unsettled.add(pending)
+      return Promise.resolve(value).then(
+        (resolved) => { unsettled.delete(pending); return done ? LEFT_OUT : recovered(source, resolved) },
+        (err: unknown) => { unsettled.delete(pending); return done ? LEFT_OUT : fail(scrape, entry, source, err) }
+      )
+    })
+    waiting.push(Promise.all(settled).then((all) => { if (!done) texts[i] = writeEntry(scrape, entry, all) }))
+  }
+
+  const written = (): string[] => texts.filter((text): text is string => text !== undefined)
+  if (waiting.length === 0) return written()
+
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      done = true
+      for (const { entry, source } of unsettled) {
+        fail(scrape, entry, source, new Error(`value() did not settle within ${timeout} ms`))
+      }
+      resolve(written())
+    }, timeout)
+    timer.unref()
+    Promise.all(waiting).then(() => {
+      clearTimeout(timer)
+      done = true
+      resolve(written())
+    })
+  })
+}

@@ -1,0 +1,104 @@
+// The Go-compatible JSON writer: Go's string escapes, integer literals, and JS values Go has no word for.
+
+// Characters Go escapes differently from JSON.stringify: HTML-significant ones and the JS line
+// separators as \u00XX, backspace and form feed as \u0008 and \u000c rather than \b and \f.
+// eslint-disable-next-line no-control-regex -- backspace and form feed are exactly what Go escapes differently
+const GO_DIFFERS = /[<>&\u2028\u2029\x08\x0c]/
+// Scans JSON.stringify's output: an escaped backslash is consumed whole so that `\\b` stays as is.
+const GO_REWRITE = /\\\\|\\b|\\f|[<>&\u2028\u2029]/g
+const GO_ESCAPES: Record<string, string> = {
+  '\\\\': '\\\\',
+  '\\b': '\\u0008',
+  '\\f': '\\u000c',
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029'
+}
+const goEscape = (match: string): string => GO_ESCAPES[match] as string
+
+/** A JSON string literal for `s`, escaped exactly as Go's expvar escapes it. */
+export function quote (s: string): string {
+  const json = JSON.stringify(s)
+  return GO_DIFFERS.test(s) ? json.replace(GO_REWRITE, goEscape) : json
+}
+
+/** A JSON number: integers as integer literals however large, non-finite values as null. */
+export function numberJSON (n: number): string {
+  if (n < 1e21 && n > -1e21) return '' + n
+  // Every double this large is an integer: print its digits, not 1e+21.
+  return Number.isFinite(n) ? BigInt(n).toString() : 'null'
+}
+
+/**
+ * Serialises a var's value. Like JSON.stringify, but: undefined, functions and symbols become null
+ * (also inside objects); bigint is an exact integer; Map becomes an object with sorted keys, Set an
+ * array; strings use Go's escapes. Throws on a cycle or a Promise nested in the value.
+ */
+export function writeJSON (value: unknown): string {
+  return write(value, [])
+}
+
+function write (value: unknown, ancestors: object[]): string {
+  switch (typeof value) {
+    case 'number': return numberJSON(value)
+    case 'string': return quote(value)
+    case 'boolean': return value ? 'true' : 'false'
+    case 'bigint': return value.toString()
+    case 'object': return value === null ? 'null' : writeObject(value, ancestors)
+    default: return 'null'
+  }
+}
+
+function writeObject (value: object, ancestors: object[]): string {
+  if (ancestors.includes(value)) throw new TypeError('the value contains a cycle')
+  const toJSON = (value as { toJSON?: unknown }).toJSON
+  if (typeof toJSON === 'function') return write(toJSON.call(value), ancestors)
+  if (typeof (value as { then?: unknown }).then === 'function') {
+    throw new TypeError('the value contains a Promise; only the var itself may be async')
+  }
+  ancestors.push(value)
+  let out: string
+  if (Array.isArray(value)) {
+    out = writeArray(value, ancestors)
+  } else if (value instanceof Map) {
+    out = writeMap(value, ancestors)
+  } else if (value instanceof Set) {
+    out = writeArray([...value], ancestors)
+  } else {
+    out = '{'
+    let first = true
+    for (const key of Object.keys(value)) {
+      out += (first ? '' : ',') + quote(key) + ':' + write((value as Record<string, unknown>)[key], ancestors)
+      first = false
+    }
+    out += '}'
+  }
+  ancestors.pop()
+  return out
+}
+
+function writeArray (items: readonly unknown[], ancestors: object[]): string {
+  let out = '['
+  for (let i = 0; i < items.length; i++) {
+    out += (i === 0 ? '' : ',') + write(items[i], ancestors)
+  }
+  return out + ']'
+}
+
+function writeMap (map: Map<unknown, unknown>, ancestors: object[]): string {
+  // Go's encoding/json sorts map keys; a JS Map is written the same way.
+  const entries = Array.from(map, ([key, item]): [string, unknown] => [String(key), item])
+  entries.sort(byKey)
+  let out = '{'
+  for (let i = 0; i < entries.length; i++) {
+    const [key, item] = entries[i] as [string, unknown]
+    out += (i === 0 ? '' : ',') + quote(key) + ':' + write(item, ancestors)
+  }
+  return out + '}'
+}
+
+function byKey (a: [string, unknown], b: [string, unknown]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
+}

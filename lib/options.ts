@@ -1,0 +1,86 @@
+// The plugin's options: defaults as named constants, each option checked once, at register time.
+import type { FastifyBaseLogger } from 'fastify'
+import type { BuiltinName, ExpvarRouteOptions, FastifyExpvarOptions } from '../types/index.js'
+import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
+import { Registry } from './registry.js'
+
+export const DEFAULT_URL = '/debug/vars'
+export const BUILTIN_NAMES: readonly BuiltinName[] = ['resource', 'process', 'eventloop', 'http']
+// The route's own keys: set by the plugin, so a passthrough cannot silently replace them.
+const RESERVED_ROUTE_KEYS = ['url', 'path', 'method', 'handler']
+
+export interface ResolvedOptions {
+  readonly apps: readonly string[]
+  readonly skip: readonly string[]
+  readonly url: string | false
+  readonly route: ExpvarRouteOptions
+  readonly cmdline: false | { readonly redact: boolean }
+  readonly memstats: boolean
+  readonly builtins: readonly BuiltinName[]
+  readonly registry: Registry
+}
+
+function invalid (option: string, expected: string, got: unknown): never {
+  throw new FST_EXPVAR_INVALID_OPTION(option, `expected ${expected}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`)
+}
+
+function stringList (option: string, value: unknown): readonly string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.length > 0)) {
+    invalid(option, 'an array of non-empty strings', Array.isArray(value) ? `[${value.map(String).join(', ')}]` : value)
+  }
+  return value
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function resolveCmdline (value: unknown): ResolvedOptions['cmdline'] {
+  if (value === true) return { redact: true }
+  if (value === false) return false
+  if (isObject(value) && (value.redact === undefined || typeof value.redact === 'boolean')) {
+    return { redact: value.redact !== false }
+  }
+  return invalid('cmdline', 'true, false or { redact: boolean }', value)
+}
+
+function resolveBuiltins (value: unknown): readonly BuiltinName[] {
+  const names = stringList('builtins', value)
+  for (const name of names) {
+    if (!(BUILTIN_NAMES as readonly string[]).includes(name)) invalid('builtins', `names among ${BUILTIN_NAMES.join(', ')}`, name)
+  }
+  return [...new Set(names)] as BuiltinName[]
+}
+
+function resolveRoute (value: unknown): ExpvarRouteOptions {
+  if (!isObject(value)) return invalid('route', 'an object of route options', value)
+  const reserved = RESERVED_ROUTE_KEYS.find((key) => key in value)
+  if (reserved !== undefined) invalid('route', `no "${reserved}" (the plugin sets it; use the url option for the path)`, reserved)
+  return value
+}
+
+function resolveRegistry (options: FastifyExpvarOptions, log: FastifyBaseLogger): Registry {
+  const { registry, collisions, timeout } = options
+  if (registry === undefined) return new Registry({ collisions, timeout, logger: log })
+  if (!(registry instanceof Registry)) invalid('registry', 'a Registry', registry)
+  // A given registry keeps its own settings; taking these too would leave one of them unused.
+  if (collisions !== undefined) invalid('collisions', 'no collisions option beside registry (set it on the Registry)', collisions)
+  if (timeout !== undefined) invalid('timeout', 'no timeout option beside registry (set it on the Registry)', timeout)
+  return registry
+}
+
+export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseLogger): ResolvedOptions {
+  const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, builtins = [] } = options
+  if (url !== false && (typeof url !== 'string' || !url.startsWith('/'))) invalid('url', 'a path starting with "/" or false', url)
+  if (typeof memstats !== 'boolean') invalid('memstats', 'a boolean', memstats)
+  return {
+    apps: stringList('apps', apps),
+    skip: stringList('skip', skip),
+    url,
+    route: resolveRoute(route),
+    cmdline: resolveCmdline(cmdline),
+    memstats,
+    builtins: resolveBuiltins(builtins),
+    registry: resolveRegistry(options, log)
+  }
+}

@@ -1,0 +1,186 @@
+// The registry: names to vars, Go's get-or-create handles, merge and collision rules, and the document.
+import { format } from 'node:util'
+import type { Collisions, Definition, DocumentOptions, ExpvarLogger, KeyValue, RegistryOptions, Var } from '../types/index.js'
+import { normalizeDefinition } from './define.js'
+import { writeDocument } from './document.js'
+import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_WRONG_KIND } from './errors.js'
+import { type Entry, evaluate, type Source } from './evaluate.js'
+import { quote } from './json.js'
+import { callSite } from './source.js'
+import { FloatVar, FuncVar, IntVar, isVar, MapVar, StringVar } from './vars.js'
+
+export const DEFAULT_COLLISIONS: Collisions = 'merge'
+export const DEFAULT_TIMEOUT = 500
+const COLLISIONS: readonly Collisions[] = ['merge', 'error']
+
+/** Without a logger, failures still surface: as process warnings, never silently. */
+const WARNING_LOGGER: ExpvarLogger = {
+  warn: (obj, msg) => process.emitWarning(format(msg, obj), 'ExpvarWarning'),
+  error: (obj, msg) => process.emitWarning(format(msg, obj), 'ExpvarWarning'),
+  debug: () => {}
+}
+
+type HandleKind = 'int' | 'float' | 'string' | 'map' | 'func'
+
+function kindOf (v: Var): HandleKind | 'custom' {
+  if (v instanceof IntVar) return 'int'
+  if (v instanceof FloatVar) return 'float'
+  if (v instanceof StringVar) return 'string'
+  if (v instanceof MapVar) return 'map'
+  if (v instanceof FuncVar) return 'func'
+  return 'custom'
+}
+
+function checkName (name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new FST_EXPVAR_INVALID_NAME(typeof name === 'string' ? '""' : String(name))
+  }
+}
+
+/** A set of published vars: what `fastify.expvar` is, and usable on its own. */
+export class Registry {
+  readonly #entries = new Map<string, Entry>()
+  #sorted: Entry[] | null = null
+  readonly #inflight = new Map<string, Promise<string>>()
+  readonly #collisions: Collisions
+  readonly #timeout: number
+  readonly #log: ExpvarLogger
+
+  constructor (options: RegistryOptions = {}) {
+    const { collisions = DEFAULT_COLLISIONS, timeout = DEFAULT_TIMEOUT, logger = WARNING_LOGGER } = options
+    if (!COLLISIONS.includes(collisions)) {
+      throw new FST_EXPVAR_INVALID_OPTION('collisions', `expected "merge" or "error", got ${String(collisions)}`)
+    }
+    if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
+      throw new FST_EXPVAR_INVALID_OPTION('timeout', `expected a positive number of milliseconds, got ${String(timeout)}`)
+    }
+    if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function' || typeof logger.debug !== 'function') {
+      throw new FST_EXPVAR_INVALID_OPTION('logger', 'expected a logger with warn, error and debug methods (pino, fastify.log)')
+    }
+    this.#collisions = collisions
+    this.#timeout = timeout
+    this.#log = logger
+  }
+
+  /**
+   * Publishes a var: `register(name, () => value)`, `register(name, varObject)`, or
+   * `register(def)` with `{ name, value }`, an ExpVar instance or an ExpVar subclass.
+   */
+  register (name: string, value: (() => unknown) | Var): Var
+  register (def: Definition): Var
+  register (nameOrDef: string | Definition, value?: (() => unknown) | Var): Var {
+    if ((typeof nameOrDef === 'object' && nameOrDef !== null) || typeof nameOrDef === 'function') {
+      const def = normalizeDefinition(nameOrDef, callSite())
+      return this.#publish(def.name, new FuncVar(def.value), def.source)
+    }
+    if (isVar(value)) return this.#publish(nameOrDef, value, callSite())
+    if (typeof value !== 'function') {
+      checkName(nameOrDef)
+      throw new FST_EXPVAR_INVALID_VAR(quote(nameOrDef), 'register(name, value) takes a function or a var (an object with value() and string())')
+    }
+    return this.#publish(nameOrDef, new FuncVar(value), callSite())
+  }
+
+  /** Go's NewInt, get-or-create: the IntVar published as name. */
+  int (name: string): IntVar {
+    return this.#handle(name, 'int', () => new IntVar())
+  }
+
+  /** Go's NewFloat, get-or-create. */
+  float (name: string): FloatVar {
+    return this.#handle(name, 'float', () => new FloatVar())
+  }
+
+  /** Go's NewString, get-or-create. */
+  string (name: string): StringVar {
+    return this.#handle(name, 'string', () => new StringVar())
+  }
+
+  /** Go's NewMap, get-or-create. */
+  map (name: string): MapVar {
+    return this.#handle(name, 'map', () => new MapVar())
+  }
+
+  /** Go's Publish(name, Func(fn)), get-or-create: an existing func var of that name is returned as it is. */
+  func (name: string, fn: () => unknown): FuncVar {
+    return this.#handle(name, 'func', () => new FuncVar(fn))
+  }
+
+  /** The var published as name (the first, where several sources share it), as Go's Get. */
+  get (name: string): Var | undefined {
+    return this.#entries.get(name)?.sources[0]?.var
+  }
+
+  /** Removes name and every var published under it. */
+  delete (name: string): boolean {
+    const deleted = this.#entries.delete(name)
+    if (deleted) this.#sorted = null
+    return deleted
+  }
+
+  /** The published names, sorted. */
+  names (): string[] {
+    return this.#sortedEntries().map((entry) => entry.name)
+  }
+
+  /** Calls fn for each published name, sorted, with its (first) var: Go's Do. */
+  do (fn: (kv: KeyValue) => void): void {
+    for (const entry of this.#sortedEntries()) fn({ key: entry.name, value: (entry.sources[0] as Source).var })
+  }
+
+  /** The document as a plain object, for logs and tests: exactly what the route sends, parsed. */
+  async snapshot (options?: DocumentOptions): Promise<Record<string, unknown>> {
+    return JSON.parse(await this.document(options))
+  }
+
+  /**
+   * The document exactly as the route sends it, in Go's framing. Scrapes that arrive while an
+   * evaluation of the same names is under way share it.
+   */
+  document (options: DocumentOptions = {}): Promise<string> {
+    const key = options.vars === undefined ? '' : '\0' + options.vars.join('\0')
+    const shared = this.#inflight.get(key)
+    if (shared !== undefined) return shared
+    const entries = options.vars === undefined ? this.#sortedEntries() : this.#select(options.vars)
+    const texts = evaluate(entries, this.#timeout, options.log ?? this.#log)
+    if (Array.isArray(texts)) return Promise.resolve(writeDocument(texts))
+    const pending = texts.then(writeDocument).finally(() => this.#inflight.delete(key))
+    this.#inflight.set(key, pending)
+    return pending
+  }
+
+  #select (names: readonly string[]): Entry[] {
+    const wanted = new Set(names)
+    return this.#sortedEntries().filter((entry) => wanted.has(entry.name))
+  }
+
+  #sortedEntries (): Entry[] {
+    if (this.#sorted === null) {
+      this.#sorted = [...this.#entries.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    }
+    return this.#sorted
+  }
+
+  #handle<T extends Var> (name: string, kind: HandleKind, create: () => T): T {
+    checkName(name)
+    const first = this.#entries.get(name)?.sources[0]
+    if (first === undefined) return this.#publish(name, create(), callSite())
+    const existing = kindOf(first.var)
+    if (existing !== kind) throw new FST_EXPVAR_WRONG_KIND(name, existing, kind)
+    return first.var as T
+  }
+
+  #publish<T extends Var> (name: unknown, v: T, origin: string): T {
+    checkName(name)
+    let entry = this.#entries.get(name)
+    if (entry === undefined) {
+      entry = { name, prefix: quote(name) + ': ', sources: [], failing: false, clashWarned: false }
+      this.#entries.set(name, entry)
+      this.#sorted = null
+    } else if (this.#collisions === 'error') {
+      throw new FST_EXPVAR_DUPLICATE(name, (entry.sources[0] as Source).origin, origin)
+    }
+    entry.sources.push({ var: v, pulled: v instanceof FuncVar, origin, failing: false })
+    return v
+  }
+}

@@ -1,0 +1,200 @@
+// Go's var kinds: Int, Float, String, Map and Func, each with Go's methods and its JSON text.
+import type { MapKeyValue, Var } from '../types/index.js'
+import { FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR } from './errors.js'
+import { numberJSON, quote, writeJSON } from './json.js'
+
+function describe (value: unknown): string {
+  return value === null ? 'null' : typeof value
+}
+
+function checkNumber (kind: string, method: string, n: unknown, integer: boolean): void {
+  if (typeof n !== 'number' || (integer && !Number.isInteger(n))) {
+    throw new FST_EXPVAR_INVALID_VALUE(`${kind}.${method}`, integer ? 'an integer' : 'a number', typeof n === 'number' ? String(n) : describe(n))
+  }
+}
+
+function checkKey (method: string, key: unknown): void {
+  if (typeof key !== 'string') throw new FST_EXPVAR_INVALID_VALUE(`MapVar.${method}`, 'a string key', describe(key))
+}
+
+/** True for anything that can be published: an object with `value()` and `string()`. */
+export function isVar (value: unknown): value is Var {
+  return typeof value === 'object' && value !== null &&
+    typeof (value as Var).string === 'function' && typeof (value as Var).value === 'function'
+}
+
+/** Go's expvar.Int: an integer counter. */
+export class IntVar implements Var {
+  private n = 0
+
+  add (delta: number): void {
+    checkNumber('IntVar', 'add', delta, true)
+    this.n += delta
+  }
+
+  set (value: number): void {
+    checkNumber('IntVar', 'set', value, true)
+    this.n = value
+  }
+
+  value (): number {
+    return this.n
+  }
+
+  string (): string {
+    return numberJSON(this.n)
+  }
+}
+
+/** Go's expvar.Float: a float gauge. */
+export class FloatVar implements Var {
+  private n = 0
+
+  add (delta: number): void {
+    checkNumber('FloatVar', 'add', delta, false)
+    this.n += delta
+  }
+
+  set (value: number): void {
+    checkNumber('FloatVar', 'set', value, false)
+    this.n = value
+  }
+
+  value (): number {
+    return this.n
+  }
+
+  string (): string {
+    return numberJSON(this.n)
+  }
+}
+
+/** Go's expvar.String. */
+export class StringVar implements Var {
+  private s = ''
+
+  set (value: string): void {
+    if (typeof value !== 'string') throw new FST_EXPVAR_INVALID_VALUE('StringVar.set', 'a string', describe(value))
+    this.s = value
+  }
+
+  value (): string {
+    return this.s
+  }
+
+  string (): string {
+    return quote(this.s)
+  }
+}
+
+/** Go's expvar.Func: the value is whatever the function returns, at every scrape. */
+export class FuncVar implements Var {
+  private readonly fn: () => unknown
+
+  constructor (fn: () => unknown) {
+    if (typeof fn !== 'function') throw new FST_EXPVAR_INVALID_VAR('FuncVar', `expected a function, got ${describe(fn)}`)
+    this.fn = fn
+  }
+
+  value (): unknown {
+    return this.fn()
+  }
+
+  string (): string {
+    return writeJSON(this.fn())
+  }
+}
+
+/** Go's expvar.Map: string keys to vars, written with sorted keys in Go's `{"k": v, …}` layout. */
+export class MapVar implements Var {
+  private readonly vars = new Map<string, Var | null>()
+  // Sorted keys and their quoted form, rebuilt only when a key comes or goes.
+  private keys: string[] | null = null
+  private quoted: string[] = []
+
+  /** Adds delta to the IntVar at key, creating it; a key that holds another kind is left as it is. */
+  add (key: string, delta: number): void {
+    checkKey('add', key)
+    const current = this.vars.get(key)
+    if (current instanceof IntVar) {
+      current.add(delta)
+    } else if (current === undefined) {
+      const created = new IntVar()
+      created.add(delta)
+      this.insert(key, created)
+    }
+  }
+
+  /** Adds delta to the FloatVar at key, creating it; a key that holds another kind is left as it is. */
+  addFloat (key: string, delta: number): void {
+    checkKey('addFloat', key)
+    const current = this.vars.get(key)
+    if (current instanceof FloatVar) {
+      current.add(delta)
+    } else if (current === undefined) {
+      const created = new FloatVar()
+      created.add(delta)
+      this.insert(key, created)
+    }
+  }
+
+  set (key: string, value: Var | null): void {
+    checkKey('set', key)
+    if (value !== null && !isVar(value)) throw new FST_EXPVAR_INVALID_VALUE('MapVar.set', 'a var or null', describe(value))
+    this.insert(key, value)
+  }
+
+  get (key: string): Var | null | undefined {
+    return this.vars.get(key)
+  }
+
+  delete (key: string): void {
+    if (this.vars.delete(key)) this.keys = null
+  }
+
+  /** Removes every key; returns the map, as Go's Init does. */
+  init (): this {
+    this.vars.clear()
+    this.keys = null
+    return this
+  }
+
+  /** Calls fn for each key, in sorted order. */
+  do (fn: (kv: MapKeyValue) => void): void {
+    for (const key of this.sortedKeys()) {
+      fn({ key, value: this.vars.get(key) ?? null })
+    }
+  }
+
+  value (): Record<string, unknown> {
+    const out: Record<string, unknown> = Object.create(null)
+    for (const key of this.sortedKeys()) {
+      const item = this.vars.get(key)
+      out[key] = item == null ? null : item.value()
+    }
+    return out
+  }
+
+  string (): string {
+    const keys = this.sortedKeys()
+    let out = '{'
+    for (let i = 0; i < keys.length; i++) {
+      const item = this.vars.get(keys[i] as string)
+      out += (i === 0 ? '' : ', ') + this.quoted[i] + ': ' + (item == null ? 'null' : item.string())
+    }
+    return out + '}'
+  }
+
+  private insert (key: string, value: Var | null): void {
+    if (!this.vars.has(key)) this.keys = null
+    this.vars.set(key, value)
+  }
+
+  private sortedKeys (): string[] {
+    if (this.keys === null) {
+      this.keys = [...this.vars.keys()].sort()
+      this.quoted = this.keys.map(quote)
+    }
+    return this.keys
+  }
+}

@@ -1,0 +1,43 @@
+// Test helpers: a Fastify app whose log lines are kept, so tests can assert what was logged.
+import Fastify, { type FastifyInstance } from 'fastify'
+import { Writable } from 'node:stream'
+import expvar, { type FastifyExpvarOptions } from '../index.js'
+
+export interface LogLine {
+  level: number
+  msg: string
+  var?: string
+  source?: string
+  sources?: string[]
+  err?: { message: string }
+  [key: string]: unknown
+}
+
+export const WARN = 40
+export const ERROR = 50
+
+/** A Fastify app with the plugin registered and every log line collected in `logs`. */
+export async function build (options: FastifyExpvarOptions = {}): Promise<{ app: FastifyInstance, logs: LogLine[] }> {
+  const logs: LogLine[] = []
+  const stream = new Writable({
+    write (chunk: Buffer, _encoding, done) {
+      logs.push(JSON.parse(chunk.toString()))
+      done()
+    }
+  })
+  const app = Fastify({ logger: { level: 'debug', stream } })
+  await app.register(expvar, { cmdline: false, memstats: false, ...options })
+  return { app, logs }
+}
+
+/** GET the document and parse it. */
+export async function scrape (app: FastifyInstance, query = ''): Promise<Record<string, unknown>> {
+  const res = await app.inject(`/debug/vars${query}`)
+  if (res.statusCode !== 200) throw new Error(`scrape answered ${res.statusCode}: ${res.body}`)
+  return JSON.parse(res.body)
+}
+
+/** The log lines about one var at a level. */
+export function logsFor (logs: readonly LogLine[], name: string, level: number): LogLine[] {
+  return logs.filter((line) => line.var === name && line.level === level)
+}

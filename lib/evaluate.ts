@@ -53,11 +53,6 @@ function pull (scrape: Scrape, entry: Entry, source: Source): unknown {
   }
 }
 
-function recovered (source: Source, value: unknown): unknown {
-  source.failing = false
-  return value
-}
-
 /** Writes an entry whose values are all known; undefined when it is left out. */
 function writeEntry (scrape: Scrape, entry: Entry, values: readonly unknown[]): string | undefined {
   const present = values.filter((value) => value !== LEFT_OUT)
@@ -97,6 +92,14 @@ function writeOwn (scrape: Scrape, entry: Entry, source: Source): string | undef
   }
 }
 
+/** An entry with async values: the values so far, and the sources still being waited for. */
+interface Waiting {
+  readonly index: number
+  readonly entry: Entry
+  readonly values: unknown[]
+  readonly unsettled: Set<number>
+}
+
 /**
  * Evaluates entries into their written `"name": value` texts, in order, leaving out failures.
  * Synchronous when every value is; otherwise waits for the async ones at most `timeout` ms.
@@ -104,8 +107,8 @@ function writeOwn (scrape: Scrape, entry: Entry, source: Source): string | undef
 export function evaluate (entries: readonly Entry[], timeout: number, log: ExpvarLogger): string[] | Promise<string[]> {
   const scrape: Scrape = { timeout, log }
   const texts: (string | undefined)[] = new Array(entries.length)
-  const waiting: Promise<void>[] = []
-  const unsettled = new Set<{ entry: Entry, source: Source }>()
+  const waiting: Waiting[] = []
+  const settling: Promise<void>[] = []
   let done = false
 
   for (let i = 0; i < entries.length; i++) {
@@ -116,39 +119,56 @@ export function evaluate (entries: readonly Entry[], timeout: number, log: Expva
       continue
     }
     const values = sources.map((source) => pull(scrape, entry, source))
-    if (!values.some(isThenable)) {
-      texts[i] = writeEntry(scrape, entry, values.map((value, j) => value === LEFT_OUT ? value : recovered(sources[j] as Source, value)))
-      continue
-    }
-    const settled = values.map((value, j) => {
+    const unsettled = new Set<number>()
+    for (let j = 0; j < values.length; j++) {
       const source = sources[j] as Source
-      if (!isThenable(value)) return value === LEFT_OUT ? value : recovered(source, value)
-      const pending = { entry, source }
-      unsettled.add(pending)
-      return Promise.resolve(value).then(
-        (resolved) => { unsettled.delete(pending); return done ? LEFT_OUT : recovered(source, resolved) },
-        (err: unknown) => { unsettled.delete(pending); return done ? LEFT_OUT : fail(scrape, entry, source, err) }
-      )
-    })
-    waiting.push(Promise.all(settled).then((all) => { if (!done) texts[i] = writeEntry(scrape, entry, all) }))
+      const value = values[j]
+      if (value === LEFT_OUT) continue
+      if (!isThenable(value)) {
+        source.failing = false
+        continue
+      }
+      unsettled.add(j)
+      settling.push(Promise.resolve(value).then(
+        (resolved) => {
+          if (done) return
+          unsettled.delete(j)
+          source.failing = false
+          values[j] = resolved
+        },
+        (err: unknown) => {
+          if (done) return
+          unsettled.delete(j)
+          values[j] = fail(scrape, entry, source, err)
+        }
+      ))
+    }
+    if (unsettled.size === 0) {
+      texts[i] = writeEntry(scrape, entry, values)
+    } else {
+      waiting.push({ index: i, entry, values, unsettled })
+    }
   }
 
   const written = (): string[] => texts.filter((text): text is string => text !== undefined)
   if (waiting.length === 0) return written()
 
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
+    // Whatever has not settled by now is left out; the entry is written from the rest.
+    const finish = (): void => {
+      if (done) return
       done = true
-      for (const { entry, source } of unsettled) {
-        fail(scrape, entry, source, new Error(`value() did not settle within ${timeout} ms`))
+      clearTimeout(timer)
+      for (const { index, entry, values, unsettled } of waiting) {
+        for (const j of unsettled) {
+          values[j] = fail(scrape, entry, entry.sources[j] as Source, new Error(`value() did not settle within ${timeout} ms`))
+        }
+        texts[index] = writeEntry(scrape, entry, values)
       }
       resolve(written())
-    }, timeout)
+    }
+    const timer = setTimeout(finish, timeout)
     timer.unref()
-    Promise.all(waiting).then(() => {
-      clearTimeout(timer)
-      done = true
-      resolve(written())
-    })
+    Promise.all(settling).then(finish)
   })
 }

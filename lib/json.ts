@@ -88,17 +88,15 @@ function writeArray (items: readonly unknown[], ancestors: object[]): string {
 }
 
 function writeMap (map: Map<unknown, unknown>, ancestors: object[]): string {
-  // Go's encoding/json sorts map keys; a JS Map is written the same way.
-  const entries = Array.from(map, ([key, item]): [string, unknown] => [String(key), item])
-  entries.sort(byKey)
+  // Go's encoding/json sorts map keys; a JS Map is written the same way. Keys are strings on the
+  // wire, so 1 and '1' are one key: the later entry wins, as it would in an object.
+  const byKey = new Map<string, unknown>()
+  for (const [key, item] of map) byKey.set(String(key), item)
+  const keys = [...byKey.keys()].sort()
   let out = '{'
-  for (let i = 0; i < entries.length; i++) {
-    const [key, item] = entries[i] as [string, unknown]
-    out += (i === 0 ? '' : ',') + quote(key) + ':' + write(item, ancestors)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string
+    out += (i === 0 ? '' : ',') + quote(key) + ':' + write(byKey.get(key), ancestors)
   }
   return out + '}'
-}
-
-function byKey (a: [string, unknown], b: [string, unknown]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
 }

@@ -1,4 +1,5 @@
 // The plugin's options: defaults as named constants, each option checked once, at register time.
+import { inspect } from 'node:util'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BuiltinName, ExpvarRouteOptions, FastifyExpvarOptions } from '../types/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
@@ -21,12 +22,12 @@ export interface ResolvedOptions {
 }
 
 function invalid (option: string, expected: string, got: unknown): never {
-  throw new FST_EXPVAR_INVALID_OPTION(option, `expected ${expected}, got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}`)
+  throw new FST_EXPVAR_INVALID_OPTION(option, `expected ${expected}, got ${inspect(got, { breakLength: Infinity, depth: 1 })}`)
 }
 
 function stringList (option: string, value: unknown): readonly string[] {
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.length > 0)) {
-    invalid(option, 'an array of non-empty strings', Array.isArray(value) ? `[${value.map(String).join(', ')}]` : value)
+    invalid(option, 'an array of non-empty strings', value)
   }
   return value
 }
@@ -55,7 +56,7 @@ function resolveBuiltins (value: unknown): readonly BuiltinName[] {
 function resolveRoute (value: unknown): ExpvarRouteOptions {
   if (!isObject(value)) return invalid('route', 'an object of route options', value)
   const reserved = RESERVED_ROUTE_KEYS.find((key) => key in value)
-  if (reserved !== undefined) invalid('route', `no "${reserved}" (the plugin sets it; use the url option for the path)`, reserved)
+  if (reserved !== undefined) invalid('route', `no ${reserved} (the plugin sets it; use the url option for the path)`, value)
   return value
 }
 

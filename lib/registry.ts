@@ -16,8 +16,7 @@ const COLLISIONS: readonly Collisions[] = ['merge', 'error']
 /** Without a logger, failures still surface: as process warnings, never silently. */
 const WARNING_LOGGER: ExpvarLogger = {
   warn: (obj, msg) => process.emitWarning(format(msg, obj), 'ExpvarWarning'),
-  error: (obj, msg) => process.emitWarning(format(msg, obj), 'ExpvarWarning'),
-  debug: () => {}
+  error: (obj, msg) => process.emitWarning(format(msg, obj), 'ExpvarWarning')
 }
 
 type HandleKind = 'int' | 'float' | 'string' | 'map' | 'func'
@@ -54,8 +53,8 @@ export class Registry {
     if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
       throw new FST_EXPVAR_INVALID_OPTION('timeout', `expected a positive number of milliseconds, got ${String(timeout)}`)
     }
-    if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function' || typeof logger.debug !== 'function') {
-      throw new FST_EXPVAR_INVALID_OPTION('logger', 'expected a logger with warn, error and debug methods (pino, fastify.log)')
+    if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
+      throw new FST_EXPVAR_INVALID_OPTION('logger', 'expected a logger with warn and error methods (pino, fastify.log)')
     }
     this.#collisions = collisions
     this.#timeout = timeout
@@ -156,7 +155,7 @@ export class Registry {
 
   #sortedEntries (): Entry[] {
     if (this.#sorted === null) {
-      this.#sorted = [...this.#entries.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+      this.#sorted = [...this.#entries.values()].sort((a, b) => a.name < b.name ? -1 : 1)
     }
     return this.#sorted
   }

@@ -17,7 +17,6 @@ export interface CmdlineOptions {
 export interface ExpvarLogger {
   warn (obj: object, msg: string): void
   error (obj: object, msg: string): void
-  debug (obj: object, msg: string): void
 }
 
 /** Route options passed through to the GET route (auth hooks, logLevel, config, …). */

@@ -1,0 +1,86 @@
+// Every consumer style works from the packed tarball, as it is published: import default, import
+// named, require(), register(import()), and TypeScript sees typed app.expvar.
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { test } from 'tap'
+
+const run = promisify(execFile)
+const root = join(import.meta.dirname, '..')
+// Children run without tap's loader and coverage hooks: they see only what a user would.
+const env = { PATH: process.env.PATH, HOME: process.env.HOME }
+
+const consumers: Record<string, string> = {
+  'default.mjs': `
+    import Fastify from 'fastify'
+    import fastifyExpvar from 'fastify-expvar'
+    const app = Fastify()
+    await app.register(fastifyExpvar, { memstats: false })
+    app.expvar.int('style').add(1)`,
+  'named.mjs': `
+    import Fastify from 'fastify'
+    import { fastifyExpvar, Registry } from 'fastify-expvar'
+    const app = Fastify()
+    await app.register(fastifyExpvar, { memstats: false, registry: new Registry() })
+    app.expvar.int('style').add(2)`,
+  'require.cjs': `
+    const Fastify = require('fastify')
+    const fastifyExpvar = require('fastify-expvar')
+    const app = Fastify()
+    ;(async () => {
+    await app.register(fastifyExpvar, { memstats: false })
+    app.expvar.int('style').add(3)`,
+  'dynamic.mjs': `
+    import Fastify from 'fastify'
+    const app = Fastify()
+    await app.register(import('fastify-expvar'), { memstats: false })
+    app.expvar.int('style').add(4)`
+}
+
+const printScrape = `
+  const body = (await app.inject('/debug/vars?vars=style')).body
+  process.stdout.write(body)`
+
+test('the packed tarball works for every consumer style', async (t) => {
+  await mkdir(join(root, '.pack'), { recursive: true })
+  const dir = await mkdtemp(join(root, '.pack', 'consumer-'))
+  const { stdout: packed } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, env })
+  const [{ filename, files }] = JSON.parse(packed) as [{ filename: string, files: { path: string }[] }]
+  t.ok(files.some((file) => file.path === 'dist/index.js'), 'the build is in the tarball')
+  t.ok(files.some((file) => file.path === 'dist/index.d.ts'), 'the types are in the tarball')
+  t.notOk(files.some((file) => file.path.startsWith('test/') || file.path.startsWith('lib/')), 'sources and tests are not')
+  const installed = join(dir, 'node_modules', 'fastify-expvar')
+  await mkdir(installed, { recursive: true })
+  await run('tar', ['-xzf', join(dir, filename), '-C', installed, '--strip-components=1'], { env })
+
+  let style = 0
+  for (const [file, source] of Object.entries(consumers)) {
+    style++
+    const body = source + printScrape + (file.endsWith('.cjs') ? '\n})()' : '')
+    await writeFile(join(dir, file), body)
+    const { stdout } = await run(process.execPath, [file], { cwd: dir, env })
+    t.equal(stdout, `{\n"style": ${style}\n}\n`, file)
+  }
+
+  await writeFile(join(dir, 'consumer.ts'), `
+    import Fastify from 'fastify'
+    import fastifyExpvar, { type IntVar } from 'fastify-expvar'
+    const app = Fastify()
+    await app.register(fastifyExpvar, { builtins: ['http'], cmdline: { redact: false } })
+    const requests: IntVar = app.expvar.int('requests')
+    requests.add(1)
+    // @ts-expect-error a var name is a string
+    app.expvar.int(42)
+    // @ts-expect-error not a builtin
+    await app.register(fastifyExpvar, { builtins: ['gc'] })
+  `)
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
+  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+    files: ['consumer.ts']
+  }))
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+  const checked = await run(process.execPath, [tsc, '-p', dir], { cwd: dir, env }).then(() => 'ok', (err: { stdout: string }) => err.stdout)
+  t.equal(checked, 'ok', 'a TypeScript consumer gets typed app.expvar from the tarball')
+})

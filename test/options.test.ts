@@ -1,0 +1,51 @@
+// Every option is checked at register time and a bad one is a coded error naming it.
+import Fastify from 'fastify'
+import { test } from 'tap'
+import expvar, { type FastifyExpvarOptions, Registry } from '../index.js'
+
+async function registerWith (options: unknown): Promise<void> {
+  const app = Fastify()
+  await app.register(expvar, options as FastifyExpvarOptions)
+  await app.close()
+}
+
+const invalid: [string, unknown, RegExp][] = [
+  ['apps', { apps: 'users' }, /^Invalid option "apps": expected an array of non-empty strings, got 'users'$/],
+  ['apps', { apps: ['users', ''] }, /"apps": expected an array of non-empty strings, got \[ 'users', '' \]$/],
+  ['skip', { skip: [1] }, /"skip"/],
+  ['url', { url: 'debug/vars' }, /^Invalid option "url": expected a path starting with "\/" or false, got 'debug\/vars'$/],
+  ['url', { url: true }, /"url".*got true/],
+  ['route', { route: null }, /"route": expected an object of route options, got null$/],
+  ['route', { route: { url: '/x' } }, /"route": expected no url \(the plugin sets it; use the url option for the path\), got \{ url: '\/x' \}$/],
+  ['route', { route: { handler () {} } }, /"route": expected no handler/],
+  ['route', { route: { method: 'POST' } }, /"route": expected no method/],
+  ['cmdline', { cmdline: 'yes' }, /"cmdline": expected true, false or \{ redact: boolean \}, got 'yes'/],
+  ['cmdline', { cmdline: { redact: 'no' } }, /"cmdline"/],
+  ['memstats', { memstats: 1 }, /"memstats": expected a boolean, got 1/],
+  ['builtins', { builtins: ['gc'] }, /"builtins": expected names among resource, process, eventloop, http, got 'gc'/],
+  ['builtins', { builtins: 'http' }, /"builtins"/],
+  ['collisions', { collisions: 'last' }, /"collisions": expected "merge" or "error", got last/],
+  ['timeout', { timeout: -1 }, /"timeout": expected a positive number of milliseconds, got -1/],
+  ['registry', { registry: {} }, /"registry": expected a Registry/],
+  ['collisions', { registry: new Registry(), collisions: 'error' }, /"collisions": expected no collisions option beside registry/],
+  ['timeout', { registry: new Registry(), timeout: 10 }, /"timeout": expected no timeout option beside registry/]
+]
+
+for (const [option, options, message] of invalid) {
+  test(`a bad ${option} option fails register with FST_EXPVAR_INVALID_OPTION (${JSON.stringify(options)})`, async (t) => {
+    await t.rejects(registerWith(options), { code: 'FST_EXPVAR_INVALID_OPTION', message })
+  })
+}
+
+test('defaults: the route at /debug/vars, cmdline and memstats published', async (t) => {
+  const app = Fastify()
+  await app.register(expvar)
+  const res = await app.inject('/debug/vars')
+  t.equal(res.statusCode, 200)
+  await app.close()
+})
+
+test('options that are valid register cleanly', async (t) => {
+  await t.resolves(registerWith({ cmdline: { redact: false }, memstats: false, builtins: [], collisions: 'error', timeout: 100, url: '/v', route: {} }))
+  await t.resolves(registerWith({ cmdline: {}, apps: [], skip: ['x'] }))
+})

@@ -1,0 +1,183 @@
+// The registry's API: the ways to publish, get-or-create handles, lookups, and coded errors.
+import Fastify from 'fastify'
+import { test } from 'tap'
+import expvar, { ExpVar, type ExpvarLogger, FuncVar, IntVar, MapVar, Registry, StringVar, errors } from '../index.js'
+import { WARN, build, logsFor, scrape } from './helpers.js'
+
+test('register(name, fn) pulls the value at every scrape', async (t) => {
+  const { app } = await build()
+  let n = 0
+  const v = app.expvar.register('queue', () => ++n)
+  t.ok(v instanceof FuncVar)
+  t.same(await scrape(app), { queue: 1 })
+  t.same(await scrape(app), { queue: 2 })
+})
+
+test('register(def) takes { name, value }, an ExpVar instance and an ExpVar subclass', async (t) => {
+  const { app } = await build()
+  class Example extends ExpVar {
+    name = 'example'
+    base = 40
+    value (): number { return this.base + 2 }
+  }
+  app.expvar.register(Example)
+  app.expvar.register(new (class extends ExpVar {
+    name = 'instance'
+    value (): string { return 'yes' }
+  })())
+  app.expvar.register({ name: 'plain', value: () => [1, 2] })
+  t.same(await scrape(app), { example: 42, instance: 'yes', plain: [1, 2] })
+})
+
+test('register(name, var) publishes any object with value() and string()', async (t) => {
+  const { app } = await build()
+  const custom = { value: () => 7, string: () => '7' }
+  t.equal(app.expvar.register('custom', custom), custom)
+  const counter = new IntVar()
+  counter.add(3)
+  app.expvar.register('counter', counter)
+  t.equal(app.expvar.int('counter'), counter, 'a published IntVar is an int handle')
+  t.same(await scrape(app), { counter: 3, custom: 7 })
+  t.throws(() => app.expvar.int('custom'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "custom" is a custom var, not a int var' })
+})
+
+test('handles are get-or-create: the same kind returns the same handle', async (t) => {
+  const registry = new Registry()
+  t.equal(registry.int('i'), registry.int('i'))
+  t.equal(registry.float('f'), registry.float('f'))
+  t.equal(registry.string('s'), registry.string('s'))
+  t.equal(registry.map('m'), registry.map('m'))
+  const fn = (): number => 1
+  const f = registry.func('fn', fn)
+  t.equal(registry.func('fn', () => 2), f, 'an existing func is returned as it is')
+  t.equal(f.value(), 1)
+  t.ok(registry.get('m') instanceof MapVar)
+  t.ok(registry.get('s') instanceof StringVar)
+})
+
+test('a handle of another kind for an existing name is a coded error', async (t) => {
+  const registry = new Registry()
+  registry.int('requests')
+  registry.register('queue', () => 1)
+  t.throws(() => registry.map('requests'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "requests" is a int var, not a map var' })
+  t.throws(() => registry.float('requests'), errors.FST_EXPVAR_WRONG_KIND)
+  t.throws(() => registry.string('requests'), errors.FST_EXPVAR_WRONG_KIND)
+  t.throws(() => registry.func('requests', () => 1), errors.FST_EXPVAR_WRONG_KIND)
+  t.throws(() => registry.int('queue'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "queue" is a func var, not a int var' })
+})
+
+test('an empty or non-string name is a coded error', async (t) => {
+  const registry = new Registry()
+  t.throws(() => registry.int(''), { code: 'FST_EXPVAR_INVALID_NAME', message: 'Invalid var name "": a var name must be a non-empty string' })
+  t.throws(() => registry.int(42 as unknown as string), { code: 'FST_EXPVAR_INVALID_NAME', message: /name 42/ })
+  t.throws(() => registry.register(null as unknown as string, () => 1), { code: 'FST_EXPVAR_INVALID_NAME' })
+  t.throws(() => registry.register({ name: '', value: () => 1 }), { code: 'FST_EXPVAR_INVALID_NAME' })
+  t.throws(() => registry.register({ value: () => 1 } as unknown as ExpVar), { code: 'FST_EXPVAR_INVALID_NAME', message: /name undefined/ })
+  t.same(registry.names(), [], 'nothing half-registered')
+})
+
+test('a var that is not a function or a var is a coded error', async (t) => {
+  const registry = new Registry()
+  t.throws(() => registry.register('x', 42 as unknown as () => unknown), { code: 'FST_EXPVAR_INVALID_VAR', message: /Invalid var "x": register\(name, value\) takes a function or a var/ })
+  t.throws(() => registry.register({ name: 'x', value: 42 } as unknown as ExpVar), { code: 'FST_EXPVAR_INVALID_VAR', message: 'Invalid var "x": its value must be a function' })
+  t.throws(() => registry.register({} as unknown as ExpVar), { code: 'FST_EXPVAR_INVALID_VAR', message: 'Invalid var without a name: its value must be a function' })
+  t.throws(() => registry.register((() => 1) as unknown as ExpVar), { code: 'FST_EXPVAR_INVALID_VAR', message: /a definition is \{ name, value \}/ })
+  t.throws(() => registry.func('f', 'nope' as unknown as () => unknown), { code: 'FST_EXPVAR_INVALID_VAR', message: 'Invalid var FuncVar: expected a function, got string' })
+  t.throws(() => registry.register('', () => 1), { code: 'FST_EXPVAR_INVALID_NAME' })
+  t.same(registry.names(), [])
+})
+
+test('typed handles reject values of the wrong type with a coded error', async (t) => {
+  const registry = new Registry()
+  const i = registry.int('i')
+  t.throws(() => i.add('1' as unknown as number), { code: 'FST_EXPVAR_INVALID_VALUE', message: 'Invalid argument to IntVar.add(): expected an integer, got string' })
+  t.throws(() => i.add(1.5), { message: 'Invalid argument to IntVar.add(): expected an integer, got 1.5' })
+  t.throws(() => i.set(NaN), { code: 'FST_EXPVAR_INVALID_VALUE' })
+  t.throws(() => registry.float('f').add(null as unknown as number), { message: 'Invalid argument to FloatVar.add(): expected a number, got null' })
+  t.throws(() => registry.float('f').set('2' as unknown as number), { code: 'FST_EXPVAR_INVALID_VALUE' })
+  t.throws(() => registry.string('s').set(1 as unknown as string), { message: 'Invalid argument to StringVar.set(): expected a string, got number' })
+  const m = registry.map('m')
+  t.throws(() => m.add(1 as unknown as string, 1), { message: 'Invalid argument to MapVar.add(): expected a string key, got number' })
+  t.throws(() => m.addFloat(undefined as unknown as string, 1), { code: 'FST_EXPVAR_INVALID_VALUE' })
+  t.throws(() => m.add('k', 0.5), { code: 'FST_EXPVAR_INVALID_VALUE' })
+  t.throws(() => m.addFloat('k', 'x' as unknown as number), { code: 'FST_EXPVAR_INVALID_VALUE' })
+  t.throws(() => m.set('k', 5 as unknown as IntVar), { message: 'Invalid argument to MapVar.set(): expected a var or null, got number' })
+  t.equal(i.value(), 0)
+  t.equal(m.string(), '{}', 'a rejected add creates no key')
+})
+
+test('get, delete, names and do', async (t) => {
+  const registry = new Registry()
+  registry.int('b').add(2)
+  registry.register('a', () => 'x')
+  registry.map('c')
+  t.same(registry.names(), ['a', 'b', 'c'])
+  const seen: string[] = []
+  registry.do((kv) => seen.push(`${kv.key}=${kv.value.string()}`))
+  t.same(seen, ['a="x"', 'b=2', 'c={}'])
+  t.equal(registry.delete('b'), true)
+  t.equal(registry.delete('b'), false)
+  t.equal(registry.get('b'), undefined)
+  t.same(registry.names(), ['a', 'c'])
+  t.equal(await registry.document(), '{\n"a": "x",\n"c": {}\n}\n')
+  registry.int('b')
+  t.same(registry.names(), ['a', 'b', 'c'], 'a name can be published again after delete')
+})
+
+test('a Registry works without Fastify; failures go to process warnings', async (t) => {
+  const registry = new Registry()
+  registry.int('n').add(1)
+  registry.register('bad', () => { throw new Error('broken') })
+  const warnings: Error[] = []
+  const onWarning = (warning: Error): void => { warnings.push(warning) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  t.same(await registry.snapshot(), { n: 1 })
+  registry.register('clash', () => 1)
+  registry.register('clash', () => 2)
+  t.same(await registry.snapshot({ vars: ['clash'] }), { clash: 2 })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(warnings.length, 2)
+  t.equal(warnings[0]?.name, 'ExpvarWarning')
+  t.match(warnings[0]?.message, /"bad" is left out.*broken/s)
+  t.match(warnings[1]?.message, /"clash" is registered by/)
+})
+
+test('Registry options are checked with coded errors', async (t) => {
+  t.throws(() => new Registry({ collisions: 'ignore' as 'merge' }), { code: 'FST_EXPVAR_INVALID_OPTION', message: /Invalid option "collisions"/ })
+  t.throws(() => new Registry({ timeout: 0 }), { code: 'FST_EXPVAR_INVALID_OPTION', message: /"timeout"/ })
+  t.throws(() => new Registry({ timeout: Infinity }), { code: 'FST_EXPVAR_INVALID_OPTION' })
+  t.throws(() => new Registry({ timeout: '5' as unknown as number }), { code: 'FST_EXPVAR_INVALID_OPTION' })
+  t.throws(() => new Registry({ logger: {} as unknown as ExpvarLogger }), { code: 'FST_EXPVAR_INVALID_OPTION', message: /"logger"/ })
+  t.throws(() => new Registry({ logger: { warn () {} } as unknown as ExpvarLogger }), { code: 'FST_EXPVAR_INVALID_OPTION' })
+})
+
+test('a registry handed to the plugin is shared with the code that made it', async (t) => {
+  const registry = new Registry()
+  const jobs = registry.int('jobs')
+  const app = Fastify()
+  await app.register(expvar, { registry, cmdline: false, memstats: false })
+  t.equal(app.expvar, registry)
+  jobs.add(5)
+  t.same(await scrape(app), { jobs: 5 })
+})
+
+test('two Fastify instances in one process have independent registries', async (t) => {
+  const one = await build()
+  const two = await build()
+  one.app.expvar.int('requests').add(1)
+  two.app.expvar.map('requests').add('x', 1)
+  t.not(one.app.expvar, two.app.expvar)
+  t.same(await scrape(one.app), { requests: 1 })
+  t.same(await scrape(two.app), { requests: { x: 1 } })
+})
+
+test('document() with a logger logs this scrape there', async (t) => {
+  const { app, logs } = await build()
+  app.expvar.register('bad', () => { throw new Error('x') })
+  const lines: unknown[] = []
+  const logger = { warn: () => {}, error: (obj: object) => { lines.push(obj) } }
+  t.equal(await app.expvar.document({ log: logger }), '{\n\n}\n')
+  t.equal(lines.length, 1)
+  t.equal(logsFor(logs, 'bad', WARN).length, 0)
+})

@@ -1,0 +1,63 @@
+// Type tests of the public API, run by tsd against the built declarations.
+import Fastify, { type FastifyPluginAsync } from 'fastify'
+import { expectAssignable, expectError, expectType } from 'tsd'
+import fastifyExpvar, {
+  ExpVar, FloatVar, FuncVar, IntVar, MapVar, Registry, StringVar, defineExpvars, errors,
+  type FastifyExpvarOptions, type KeyValue, type MapKeyValue, type Var
+} from 'fastify-expvar'
+
+const app = Fastify()
+await app.register(fastifyExpvar)
+await app.register(fastifyExpvar, {
+  apps: ['./users'],
+  skip: ['billing'],
+  url: '/debug/vars',
+  route: { logLevel: 'warn', onRequest: async () => {}, schema: { hide: true } },
+  cmdline: { redact: false },
+  memstats: false,
+  builtins: ['resource', 'process', 'eventloop', 'http'],
+  collisions: 'error',
+  timeout: 250
+})
+await app.register(fastifyExpvar, { url: false, registry: new Registry({ logger: app.log }) })
+expectError(await app.register(fastifyExpvar, { builtins: ['gc'] }))
+expectError(await app.register(fastifyExpvar, { collisions: 'ignore' }))
+expectError(await app.register(fastifyExpvar, { url: true }))
+expectError(await app.register(fastifyExpvar, { timeout: '1s' }))
+
+expectType<Registry>(app.expvar)
+expectType<IntVar>(app.expvar.int('requests'))
+expectType<FloatVar>(app.expvar.float('load'))
+expectType<StringVar>(app.expvar.string('mode'))
+expectType<MapVar>(app.expvar.map('routes'))
+expectType<FuncVar>(app.expvar.func('queue', () => 3))
+expectError(app.expvar.int(42))
+expectError(app.expvar.int('n').add('1'))
+expectError(app.expvar.string('s').set(1))
+expectError(app.expvar.map('m').add(1, 1))
+
+expectType<Var>(app.expvar.register('queue', () => 1))
+expectType<Var>(app.expvar.register('async', async () => ({ a: 1 })))
+expectType<Var>(app.expvar.register('custom', { value: () => 1, string: () => '1' }))
+expectType<Var>(app.expvar.register({ name: 'obj', value: () => 1 }))
+class Example extends ExpVar {
+  name = 'example'
+  value (): number { return 42 }
+}
+expectType<Var>(app.expvar.register(Example))
+expectType<Var>(app.expvar.register(new Example()))
+expectError(app.expvar.register('x', 42))
+expectError(app.expvar.register({ name: 'x' }))
+
+expectType<Var | undefined>(app.expvar.get('x'))
+expectType<boolean>(app.expvar.delete('x'))
+expectType<string[]>(app.expvar.names())
+app.expvar.do((kv) => { expectType<KeyValue>(kv); expectType<string>(kv.value.string()) })
+app.expvar.map('m').do((kv) => { expectType<MapKeyValue>(kv); expectType<Var | null>(kv.value) })
+expectType<Promise<Record<string, unknown>>>(app.expvar.snapshot())
+expectType<Promise<string>>(app.expvar.document({ vars: ['a'] }))
+
+expectAssignable<FastifyPluginAsync>(defineExpvars(Example, new Example(), { name: 'x', value: () => 1 }))
+expectError(defineExpvars(42))
+expectAssignable<FastifyExpvarOptions>({ cmdline: true })
+expectAssignable<Error>(new errors.FST_EXPVAR_INVALID_OPTION('a', 'b'))

@@ -1,0 +1,232 @@
+// `npm run bench`: the speed of fastify-expvar against the best alternatives, as ratios against
+// baselines taken in the same run (absolute figures drift on shared machines; ratios hold).
+// Loopback only, about two minutes on 2 cores. Exits 0 even on a MISS: it is a report.
+import autocannon from 'autocannon'
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import Fastify from 'fastify'
+import { Counter, Registry as PromRegistry } from 'prom-client'
+import expvar, { Registry } from '../index.js'
+import type { ServerUrls } from './servers.js'
+import { publishVars, USER_VARS } from './vars.js'
+
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 5)
+const LOAD_ROUNDS = 3
+const CONNECTIONS = 10
+const MICRO_ROUNDS = 7
+const HANDLE_CALLS = 5_000_000
+const MAP_KEYS = 50
+const BIG_VARS = 10_000
+const SCRAPES = 100_000
+const MB = 1024 * 1024
+
+interface Row {
+  readonly name: string
+  readonly measured: string
+  readonly target: string
+  readonly verdict: 'PASS' | 'MISS' | 'n/a'
+}
+
+const rows: Row[] = []
+
+function ratio (x: number): string {
+  return x.toFixed(2) + '×'
+}
+
+function count (x: number): string {
+  return Math.round(x).toLocaleString('en-US')
+}
+
+function median (xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted[sorted.length >> 1] as number
+}
+
+function report (row: Row): void {
+  rows.push(row)
+  console.log(`  ${row.verdict.padEnd(4)} ${row.name}: ${row.measured}`)
+}
+
+/** Nanoseconds that `run` takes. */
+function timeOf (run: () => void): number {
+  const start = process.hrtime.bigint()
+  run()
+  return Number(process.hrtime.bigint() - start)
+}
+
+/**
+ * Median ops/s of two loops, measured alternately so that both see the same machine.
+ * Each loop gets one warm-up round first, so both are optimised before they count.
+ */
+function compareLoops (calls: number, ours: (n: number) => void, theirs: (n: number) => void): { ours: number, theirs: number } {
+  ours(calls / 10)
+  theirs(calls / 10)
+  const a: number[] = []
+  const b: number[] = []
+  for (let r = 0; r < MICRO_ROUNDS; r++) {
+    a.push(calls / timeOf(() => ours(calls)) * 1e9)
+    b.push(calls / timeOf(() => theirs(calls)) * 1e9)
+  }
+  return { ours: median(a), theirs: median(b) }
+}
+
+function benchIntAdd (): void {
+  const int = new Registry().int('requests')
+  const counter = new Counter({ name: 'requests', help: 'requests', registers: [new PromRegistry()] })
+  const { ours, theirs } = compareLoops(HANDLE_CALLS,
+    (n) => { for (let i = 0; i < n; i++) int.add(1) },
+    (n) => { for (let i = 0; i < n; i++) counter.inc() })
+  const x = ours / theirs
+  report({ name: 'int.add(1) vs prom-client Counter.inc()', measured: `${ratio(x)} (${count(ours)} vs ${count(theirs)} ops/s)`, target: '≥ 1.00×', verdict: x >= 1 ? 'PASS' : 'MISS' })
+}
+
+function benchMapAdd (): void {
+  const keys = Array.from({ length: MAP_KEYS }, (_, i) => `/route/${i}`)
+  const map = new Registry().map('requests')
+  const counter = new Counter({ name: 'requests', help: 'requests', labelNames: ['route'], registers: [new PromRegistry()] })
+  const { ours, theirs } = compareLoops(HANDLE_CALLS / 5,
+    (n) => { for (let i = 0; i < n; i++) map.add(keys[i % MAP_KEYS] as string, 1) },
+    (n) => { for (let i = 0; i < n; i++) counter.inc({ route: keys[i % MAP_KEYS] as string }) })
+  const x = ours / theirs
+  report({ name: `map.add(key, 1) over ${MAP_KEYS} keys vs prom-client inc({ route })`, measured: `${ratio(x)} (${count(ours)} vs ${count(theirs)} ops/s)`, target: '≥ 3.00×', verdict: x >= 3 ? 'PASS' : 'MISS' })
+}
+
+async function benchBigDocument (): Promise<void> {
+  const registry = new Registry()
+  const change = publishVars(registry, BIG_VARS)
+  const plain = await registry.snapshot()
+  let body = ''
+  const write = (): void => { registry.document().then((text) => { body = text }, () => {}) }
+  // Every value changes before each timed write (untimed): no fragment of the last scrape can
+  // be reused, the worst case. The usual case, most vars unchanged, is printed beside it.
+  const changed: number[] = []
+  const unchanged: number[] = []
+  const stringify: number[] = []
+  write()
+  JSON.stringify(plain)
+  for (let r = 0; r < MICRO_ROUNDS; r++) {
+    change()
+    // document() answers a resolved promise for sync vars: the timed call does all the writing.
+    changed.push(timeOf(write))
+    unchanged.push(timeOf(write))
+    stringify.push(timeOf(() => JSON.stringify(plain)))
+    await Promise.resolve()
+  }
+  const ms = (ns: number[]): string => (median(ns) / 1e6).toFixed(1)
+  const x = median(changed) / median(stringify)
+  report({
+    name: `document of ${count(BIG_VARS)} vars, every value changed, vs JSON.stringify of the same object`,
+    measured: `${ratio(x)} (${ms(changed)} vs ${ms(stringify)} ms, ${count(body.length / 1024)} KiB; unchanged: ${ms(unchanged)} ms)`,
+    target: '≤ 1.50×',
+    verdict: x <= 1.5 ? 'PASS' : 'MISS'
+  })
+}
+
+async function benchMemory (): Promise<void> {
+  const gc = globalThis.gc
+  if (gc === undefined) {
+    report({ name: 'heap growth', measured: 'n/a (run with node --expose-gc)', target: '< 2 MB', verdict: 'n/a' })
+    return
+  }
+  const app = Fastify()
+  await app.register(expvar)
+  publishVars(app.expvar, USER_VARS)
+  await app.ready()
+  // Warm up first: JIT code, caches of quoted keys and sorted lists are meant to stay.
+  for (let i = 0; i < 1000; i++) await app.expvar.document()
+  gc()
+  const before = process.memoryUsage().heapUsed
+  for (let i = 0; i < SCRAPES; i++) await app.expvar.document()
+  gc()
+  const growth = process.memoryUsage().heapUsed - before
+  await app.close()
+  report({
+    name: `heap growth after ${count(SCRAPES)} scrapes (app.expvar.document(), no HTTP) and a forced GC`,
+    measured: `${(growth / MB).toFixed(2)} MB`,
+    target: '< 2 MB',
+    verdict: growth < 2 * MB ? 'PASS' : 'MISS'
+  })
+}
+
+async function startServers (): Promise<{ urls: ServerUrls, stop: () => void }> {
+  const child = fork(fileURLToPath(new URL('servers.ts', import.meta.url)), { stdio: 'inherit' })
+  const [urls] = await once(child, 'message') as [ServerUrls]
+  return { urls, stop: () => child.kill() }
+}
+
+/** Requests per second that `url` serves; any error or non-2xx answer fails the run. */
+async function load (url: string): Promise<number> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: LOAD_SECONDS })
+  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) {
+    throw new Error(`${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`)
+  }
+  return result.requests.total / result.duration
+}
+
+/** Alternates the two URLs for LOAD_ROUNDS rounds each; returns their mean req/s. */
+async function compareLoads (ours: string, theirs: string): Promise<{ ours: number, theirs: number }> {
+  await load(ours)
+  await load(theirs)
+  let a = 0
+  let b = 0
+  for (let r = 0; r < LOAD_ROUNDS; r++) {
+    b += await load(theirs)
+    a += await load(ours)
+  }
+  return { ours: a / LOAD_ROUNDS, theirs: b / LOAD_ROUNDS }
+}
+
+async function benchScrape (urls: ServerUrls): Promise<void> {
+  const { ours, theirs } = await compareLoads(urls.expvar, urls.ceiling)
+  const x = ours / theirs
+  report({
+    name: `scrape /debug/vars (default vars + ${USER_VARS} user vars) vs a bare route sending the same body`,
+    measured: `${ratio(x)} (${count(ours)} vs ${count(theirs)} req/s)`,
+    target: '≥ 0.80×',
+    verdict: x >= 0.8 ? 'PASS' : 'MISS'
+  })
+}
+
+async function benchHttpBuiltin (urls: ServerUrls): Promise<void> {
+  const name = 'hello route with builtins: [\'http\'] vs without'
+  if (urls.helloHttp === null) {
+    report({ name, measured: 'n/a (builtins not merged)', target: '≥ 0.97×', verdict: 'n/a' })
+    return
+  }
+  const { ours, theirs } = await compareLoads(urls.helloHttp, urls.hello)
+  const x = ours / theirs
+  report({ name, measured: `${ratio(x)} (${count(ours)} vs ${count(theirs)} req/s)`, target: '≥ 0.97×', verdict: x >= 0.97 ? 'PASS' : 'MISS' })
+}
+
+function printTable (): void {
+  const header: Row = { name: 'row', measured: 'measured', target: 'target', verdict: 'n/a' }
+  const width = (key: keyof Row): number => Math.max(...[header, ...rows].map((row) => row[key].length))
+  const line = (row: Row, verdict: string): string =>
+    `| ${row.name.padEnd(width('name'))} | ${row.measured.padEnd(width('measured'))} | ${row.target.padEnd(width('target'))} | ${verdict.padEnd(8)} |`
+  console.log()
+  console.log(line(header, 'result'))
+  console.log(`| ${'-'.repeat(width('name'))} | ${'-'.repeat(width('measured'))} | ${'-'.repeat(width('target'))} | -------- |`)
+  for (const row of rows) console.log(line(row, row.verdict === 'MISS' ? '**MISS**' : row.verdict))
+  const misses = rows.filter((row) => row.verdict === 'MISS').length
+  console.log()
+  console.log(misses === 0 ? 'All targets met.' : `MISS: ${misses} target(s) not met.`)
+}
+
+async function main (): Promise<void> {
+  console.log(`fastify-expvar bench: node ${process.version}, ${(await import('node:os')).availableParallelism()} cores, ${LOAD_SECONDS} s × ${LOAD_ROUNDS} rounds per load, ${CONNECTIONS} connections`)
+  benchIntAdd()
+  benchMapAdd()
+  await benchBigDocument()
+  await benchMemory()
+  const servers = await startServers()
+  try {
+    await benchScrape(servers.urls)
+    await benchHttpBuiltin(servers.urls)
+  } finally {
+    servers.stop()
+  }
+  printTable()
+}
+
+await main()

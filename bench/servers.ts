@@ -1,0 +1,63 @@
+// The benchmark's servers, run in a child process so that autocannon (in the parent) and the
+// server under test do not share an event loop. Reports each server's URL to the parent.
+import Fastify, { type FastifyInstance } from 'fastify'
+import expvar from '../index.js'
+import { publishVars, USER_VARS } from './vars.js'
+
+export interface ServerUrls {
+  /** /debug/vars with the default vars and 100 user vars. */
+  readonly expvar: string
+  /** The same body, computed once, from a bare route: the ceiling. */
+  readonly ceiling: string
+  /** A hello route, plugin registered without builtins. */
+  readonly hello: string
+  /** The same hello route with `builtins: ['http']`; null while the http builtin does not exist. */
+  readonly helloHttp: string | null
+}
+
+async function listen (app: FastifyInstance, path: string): Promise<string> {
+  return await app.listen({ host: '127.0.0.1', port: 0 }) + path
+}
+
+function hello (app: FastifyInstance): void {
+  app.get('/hello', async () => ({ hello: 'world' }))
+}
+
+async function main (): Promise<void> {
+  const scrape = Fastify()
+  await scrape.register(expvar)
+  publishVars(scrape.expvar, USER_VARS)
+  // As in a service, a counter moves with every request: no two scrapes send the same document.
+  const requests = scrape.expvar.int('requests')
+  scrape.addHook('onRequest', (_request, _reply, done) => {
+    requests.add(1)
+    done()
+  })
+
+  const body = await scrape.expvar.document()
+  const ceiling = Fastify()
+  ceiling.get('/debug/vars', (_request, reply) => {
+    reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-store').send(body)
+  })
+
+  const plain = Fastify()
+  await plain.register(expvar)
+  hello(plain)
+  const withHttp = Fastify()
+  await withHttp.register(expvar, { builtins: ['http'] })
+  hello(withHttp)
+  // Until the builtins land, the option is accepted but publishes nothing.
+  const httpMerged = withHttp.expvar.names().includes('http')
+
+  const urls: ServerUrls = {
+    expvar: await listen(scrape, '/debug/vars'),
+    ceiling: await listen(ceiling, '/debug/vars'),
+    hello: await listen(plain, '/hello'),
+    helloHttp: httpMerged ? await listen(withHttp, '/hello') : null
+  }
+  process.send?.(urls)
+  // The parent's exit (or its disconnect) ends this process.
+  process.on('disconnect', () => process.exit(0))
+}
+
+await main()

@@ -26,6 +26,8 @@ export function isVar (value: unknown): value is Var {
 /** Go's expvar.Int: an integer counter. */
 export class IntVar implements Var {
   private n = 0
+  private writtenN = 0
+  private written = '0'
 
   add (delta: number): void {
     checkNumber('IntVar', 'add', delta, true)
@@ -42,13 +44,20 @@ export class IntVar implements Var {
   }
 
   string (): string {
-    return numberJSON(this.n)
+    // Written again only after the value moved: scrapes of an idle counter allocate nothing.
+    if (this.n !== this.writtenN) {
+      this.writtenN = this.n
+      this.written = numberJSON(this.n)
+    }
+    return this.written
   }
 }
 
 /** Go's expvar.Float: a float gauge. */
 export class FloatVar implements Var {
   private n = 0
+  private writtenN = 0
+  private written = '0'
 
   add (delta: number): void {
     checkNumber('FloatVar', 'add', delta, false)
@@ -65,17 +74,25 @@ export class FloatVar implements Var {
   }
 
   string (): string {
-    return numberJSON(this.n)
+    // Written again only after the value moved: scrapes of an idle counter allocate nothing.
+    if (this.n !== this.writtenN) {
+      this.writtenN = this.n
+      this.written = numberJSON(this.n)
+    }
+    return this.written
   }
 }
 
 /** Go's expvar.String. */
 export class StringVar implements Var {
   private s = ''
+  // The quoted value, made at the first scrape after a set(): escaping is the costly part.
+  private quoted: string | null = '""'
 
   set (value: string): void {
     if (typeof value !== 'string') throw new FST_EXPVAR_INVALID_VALUE('StringVar.set', 'a string', describe(value))
     this.s = value
+    this.quoted = null
   }
 
   value (): string {
@@ -83,7 +100,8 @@ export class StringVar implements Var {
   }
 
   string (): string {
-    return quote(this.s)
+    this.quoted ??= quote(this.s)
+    return this.quoted
   }
 }
 
@@ -108,9 +126,14 @@ export class FuncVar implements Var {
 /** Go's expvar.Map: string keys to vars, written with sorted keys in Go's `{"k": v, …}` layout. */
 export class MapVar implements Var {
   private readonly vars = new Map<string, Var | null>()
-  // Sorted keys and their quoted form, rebuilt only when a key comes or goes.
+  // Sorted keys and their vars, rebuilt only when a key comes, goes or is set to another var.
   private keys: string[] | null = null
-  private quoted: string[] = []
+  private items: (Var | null)[] = []
+  // The text in pieces, '{', '"a": ', <a's text>, ', "b": ', <b's text>, '}': the keys' pieces are
+  // made with the sorted keys, the values' are refreshed at each string(), and the text is joined
+  // anew only when one of them changed (an item may change on its own, through get(key).add()).
+  private parts: string[] = []
+  private text: string | null = null
 
   /** Adds delta to the IntVar at key, creating it; a key that holds another kind is left as it is. */
   add (key: string, delta: number): void {
@@ -177,23 +200,33 @@ export class MapVar implements Var {
 
   string (): string {
     const keys = this.sortedKeys()
-    let out = '{'
     for (let i = 0; i < keys.length; i++) {
-      const item = this.vars.get(keys[i] as string)
-      out += (i === 0 ? '' : ', ') + this.quoted[i] + ': ' + (item == null ? 'null' : item.string())
+      const item = this.items[i]
+      const written = item == null ? 'null' : item.string()
+      if (written !== this.parts[2 * i + 2]) {
+        this.parts[2 * i + 2] = written
+        this.text = null
+      }
     }
-    return out + '}'
+    this.text ??= this.parts.join('')
+    return this.text
   }
 
   private insert (key: string, value: Var | null): void {
-    if (!this.vars.has(key)) this.keys = null
+    this.keys = null
     this.vars.set(key, value)
   }
 
   private sortedKeys (): string[] {
     if (this.keys === null) {
       this.keys = [...this.vars.keys()].sort()
-      this.quoted = this.keys.map(quote)
+      this.items = this.keys.map((key) => this.vars.get(key) as Var | null)
+      this.parts = ['{']
+      for (let i = 0; i < this.keys.length; i++) {
+        this.parts.push((i === 0 ? '' : ', ') + quote(this.keys[i] as string) + ': ', '')
+      }
+      this.parts.push('}')
+      this.text = null
     }
     return this.keys
   }

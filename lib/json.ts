@@ -17,9 +17,14 @@ const GO_ESCAPES: Record<string, string> = {
   '\u2029': '\\u2029'
 }
 const goEscape = (match: string): string => GO_ESCAPES[match] as string
+// Whatever JSON.stringify or Go would escape (surrogates: lone ones are escaped). Most names and
+// keys have none of it and are quoted as they are, without a JSON.stringify call or a rewrite.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff]/
 
 /** A JSON string literal for `s`, escaped exactly as Go's expvar escapes it. */
 export function quote (s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"'
   const json = JSON.stringify(s)
   return GO_DIFFERS.test(s) ? json.replace(GO_REWRITE, goEscape) : json
 }
@@ -37,7 +42,55 @@ export function numberJSON (n: number): string {
  * array; strings use Go's escapes. Throws on a cycle or a Promise nested in the value.
  */
 export function writeJSON (value: unknown): string {
-  return write(value, [])
+  if (!isPlainData(value, 0)) return write(value, [])
+  // Plain data is what JSON.stringify writes as Go would, but for the escapes in strings.
+  const json = JSON.stringify(value)
+  return GO_DIFFERS_IN_JSON.test(json) ? json.replace(GO_REWRITE, goEscape) : json
+}
+
+// In JSON.stringify's output, where Go's escapes differ (an escaped backslash followed by b or f
+// matches too; GO_REWRITE then leaves it as it is).
+const GO_DIFFERS_IN_JSON = /[<>&\u2028\u2029]|\\[bf]/
+// Deeper than this, the value is left to write(), which tells a cycle from a deep value.
+const PLAIN_DEPTH = 32
+
+/**
+ * True when JSON.stringify(value) is this writer's output: strings, booleans, null, numbers it
+ * prints as we do, and arrays and plain objects of those, without toJSON or then. Anything else
+ * (undefined, which JSON.stringify drops from objects; bigint; Map; a class instance) is left to
+ * write(). Reads every property once more than write() would: values are data, not getters.
+ */
+function isPlainData (value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return (value < 1e21 && value > -1e21) || !Number.isFinite(value)
+    case 'object':
+      return value === null || isPlainContainer(value, depth)
+    default:
+      return false
+  }
+}
+
+function isPlainContainer (value: object, depth: number): boolean {
+  if (depth === PLAIN_DEPTH) return false
+  const { toJSON, then } = value as { toJSON?: unknown, then?: unknown }
+  if (typeof toJSON === 'function' || typeof then === 'function') return false
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (!isPlainData(item, depth + 1)) return false
+    }
+    return true
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return false
+  // for-in, unlike Object.keys, allocates nothing; an inherited key is only one more to check.
+  for (const key in value) {
+    if (!isPlainData((value as Record<string, unknown>)[key], depth + 1)) return false
+  }
+  return true
 }
 
 function write (value: unknown, ancestors: object[]): string {

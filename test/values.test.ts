@@ -42,6 +42,17 @@ test('Map is an object with sorted keys, Set an array, toJSON is honoured', asyn
   t.equal(await written(null), 'null')
 })
 
+test('values inside a Map or Set are written as anywhere else', async (t) => {
+  t.equal(await written(new Set([true, false, null, 'x', 1.5, [undefined]])), '[true,false,null,"x",1.5,[null]]')
+  t.equal(await written([new Map([['k', { a: [1] }]])]), '[{"k":{"a":[1]}}]')
+})
+
+test('a value nested deeper than any plain-data check is written whole', async (t) => {
+  let deep: unknown = ['<end>']
+  for (let i = 0; i < 40; i++) deep = { d: deep }
+  t.equal(await written(deep), '{"d":'.repeat(40) + '["\\u003cend\\u003e"]' + '}'.repeat(40))
+})
+
 test('strings and keys are escaped HTML-safe, as Go does', async (t) => {
   t.equal(await written({ '<k>': '</script>&\u2028' }), '{"\\u003ck\\u003e":"\\u003c/script\\u003e\\u0026\\u2028"}')
   t.equal(await written('back\\slash b\bf\f'), '"back\\\\slash b\\u0008f\\u000c"')

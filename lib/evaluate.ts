@@ -67,6 +67,11 @@ function writeEntry (scrape: Scrape, entry: Entry, values: readonly unknown[]): 
       scrape.log.warn({ var: entry.name, sources: origins }, `expvar: "${entry.name}" is registered by ${origins.join(' and ')}; its values are not all plain objects, so the last registration wins`)
     }
   }
+  return writeValue(scrape, entry, value)
+}
+
+/** Writes an entry's (combined) value; undefined when it cannot be serialised. */
+function writeValue (scrape: Scrape, entry: Entry, value: unknown): string | undefined {
   try {
     const text = entry.prefix + writeJSON(value)
     entry.failing = false
@@ -114,11 +119,25 @@ export function evaluate (entries: readonly Entry[], timeout: number, log: Expva
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as Entry
     const sources = entry.sources
-    if (sources.length === 1 && !(sources[0] as Source).pulled) {
-      texts[i] = writeOwn(scrape, entry, sources[0] as Source)
-      continue
+    let values: unknown[]
+    if (sources.length === 1) {
+      // The usual entry, one var with a sync value, is written without the bookkeeping below.
+      const source = sources[0] as Source
+      if (!source.pulled) {
+        texts[i] = writeOwn(scrape, entry, source)
+        continue
+      }
+      const value = pull(scrape, entry, source)
+      if (value === LEFT_OUT) continue
+      if (!isThenable(value)) {
+        source.failing = false
+        texts[i] = writeValue(scrape, entry, value)
+        continue
+      }
+      values = [value]
+    } else {
+      values = sources.map((source) => pull(scrape, entry, source))
     }
-    const values = sources.map((source) => pull(scrape, entry, source))
     const unsettled = new Set<number>()
     for (let j = 0; j < values.length; j++) {
       const source = sources[j] as Source

@@ -4,10 +4,13 @@ import fp from 'fastify-plugin'
 import type { FastifyExpvarOptions } from './types/index.js'
 import { resolveOptions } from './lib/options.js'
 import { registerRoute } from './lib/route.js'
+import { registerBuiltins } from './lib/builtins/index.js'
 
 const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyExpvar (fastify, options) {
-  const { registry, url, route } = resolveOptions(options, fastify.log)
+  const resolved = resolveOptions(options, fastify.log)
+  const { registry, url, route } = resolved
   fastify.decorate('expvar', registry)
+  registerBuiltins(fastify, resolved)
   if (url !== false) registerRoute(fastify, registry, url, route)
 }
 

@@ -17,9 +17,12 @@ const SECRET_ARGS = [
   '--verbose'
 ]
 
-/** Runs the fixture app in a child process with args; returns the document it printed. */
+/**
+ * Runs the fixture app in a child process with args; returns the document it printed. The child
+ * gets this process' loaders (tap's TypeScript and coverage hooks, or tsx), so it runs the same code.
+ */
 async function childDocument (args: readonly string[], env: Record<string, string> = {}): Promise<{ body: string, doc: Record<string, unknown> }> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', FIXTURE, ...args], { env: { ...process.env, ...env } })
+  const { stdout } = await run(process.execPath, [...process.execArgv, FIXTURE, ...args], { env: { ...process.env, ...env } })
   return { body: stdout, doc: JSON.parse(stdout) }
 }
 

@@ -63,8 +63,8 @@ test('eventloop reports the delay in ns over the window since the previous scrap
   t.same(Object.keys(stats), EVENTLOOP)
   const { min, p50, p90, p99, max, mean, stddev, utilization } = stats as Record<string, number>
   t.ok(min > 0 && min <= p50 && p50 <= p90 && p90 <= p99 && p99 <= max, 'min <= p50 <= p90 <= p99 <= max')
-  // The histogram times a 10 ms timer: its delay, in ns, is at least the 10 ms it waited.
-  t.ok(min >= 1e7, 'nanoseconds')
+  // The histogram times a 10 ms timer: in ns, its slowest turn is far above 1e6 (in ms or µs, far below).
+  t.ok(max >= 1e6, 'nanoseconds')
   t.ok(mean >= min && mean <= max, 'mean within the range')
   t.ok(stddev >= 0)
   t.ok(utilization >= 0 && utilization <= 1, 'utilization is a fraction')

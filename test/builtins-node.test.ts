@@ -106,3 +106,14 @@ test('builtins are published in the registry the plugin is given, like any var',
   t.same(registry.names(), ['cmdline', 'memstats', 'process'])
   t.same(Object.keys(await registry.snapshot()), ['cmdline', 'memstats', 'process'])
 })
+
+test('a builtin is named as the source when a var of its name is refused', async (t) => {
+  const { app } = await build({ collisions: 'error', memstats: true, cmdline: true, builtins: ['http'] })
+  t.teardown(() => app.close())
+  for (const name of ['memstats', 'cmdline', 'http']) {
+    t.throws(() => app.expvar.register(name, () => 1), {
+      code: 'FST_EXPVAR_DUPLICATE',
+      message: new RegExp(`already registered \\(by fastify-expvar builtin ${name}\\)`)
+    })
+  }
+})

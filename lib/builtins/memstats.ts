@@ -37,6 +37,7 @@ interface Sample {
 
 /** Go's MemStats as a var: scalar fields read per scrape, GC history kept from GC performance entries. */
 export class MemStats implements Var {
+  readonly source = 'fastify-expvar builtin memstats'
   #numGC = 0
   #numForcedGC = 0
   #pauseTotalNs = 0

@@ -138,6 +138,9 @@ test('a forced GC advances NumGC and NumForcedGC and fills the newest ring slot'
   t.ok(after.NumGC < 256)
   t.equal(after.PauseNs.reduce((sum, ns) => sum + ns, 0), after.PauseTotalNs, 'PauseTotalNs sums the pauses')
   t.ok(after.GCCPUFraction > 0 && after.GCCPUFraction <= 1, 'GCCPUFraction counts the pauses')
+  // PauseEnd holds ns since the epoch (~1.7e18, beyond 2^53): still plain integer literals, as Go's uint64.
+  const body = (await app.inject('/debug/vars')).body
+  t.match(body, /"PauseNs":\[\d+(,\d+){255}\],"PauseEnd":\[\d+(,\d+){255}\]/, 'the rings are integer literals')
 })
 
 test('garbage made by the program is collected without being forced, and counted', async (t) => {

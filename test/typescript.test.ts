@@ -12,7 +12,7 @@ const tsx = join(root, 'node_modules', '.bin', 'tsx')
 
 // tsx compiles lib/ differently from tap's loader, so these children's coverage would not line up
 // with the rest: tap's process tracker is told not to collect it.
-const childEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+const childEnv: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
 
 function names (body: string): string[] {
   return Object.keys(JSON.parse(body))

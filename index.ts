@@ -1,13 +1,18 @@
-// fastify-expvar: Go's expvar for Fastify. Wiring only: options -> registry -> route.
+// fastify-expvar: Go's expvar for Fastify. Wiring only: options -> registry -> builtins -> app files -> route.
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { FastifyExpvarOptions } from './types/index.js'
 import { resolveOptions } from './lib/options.js'
 import { registerRoute } from './lib/route.js'
+import { registerBuiltins } from './lib/builtins/index.js'
+import { loadAppFolders } from './lib/discovery.js'
 
 const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyExpvar (fastify, options) {
-  const { registry, url, route } = resolveOptions(options, fastify.log)
+  const resolved = resolveOptions(options, fastify.log)
+  const { registry, url, route } = resolved
   fastify.decorate('expvar', registry)
+  registerBuiltins(fastify, resolved)
+  await loadAppFolders(fastify, resolved)
   if (url !== false) registerRoute(fastify, registry, url, route)
 }
 

@@ -28,33 +28,28 @@ export interface Entry {
 
 const LEFT_OUT = Symbol('left out')
 
-interface Scrape {
-  readonly timeout: number
-  readonly log: ExpvarLogger
-}
-
 function isThenable (value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
 }
 
-function fail (scrape: Scrape, entry: Entry, source: Source, err: unknown): typeof LEFT_OUT {
+function fail (log: ExpvarLogger, entry: Entry, source: Source, err: unknown): typeof LEFT_OUT {
   if (!source.failing) {
     source.failing = true
-    scrape.log.error({ var: entry.name, source: source.origin, err }, `expvar: "${entry.name}" is left out of the scrape until it recovers`)
+    log.error({ var: entry.name, source: source.origin, err }, `expvar: "${entry.name}" is left out of the scrape until it recovers`)
   }
   return LEFT_OUT
 }
 
-function pull (scrape: Scrape, entry: Entry, source: Source): unknown {
+function pull (log: ExpvarLogger, entry: Entry, source: Source): unknown {
   try {
     return source.var.value()
   } catch (err) {
-    return fail(scrape, entry, source, err)
+    return fail(log, entry, source, err)
   }
 }
 
 /** Writes an entry whose values are all known; undefined when it is left out. */
-function writeEntry (scrape: Scrape, entry: Entry, values: readonly unknown[]): string | undefined {
+function writeEntry (log: ExpvarLogger, entry: Entry, values: readonly unknown[]): string | undefined {
   const present = values.filter((value) => value !== LEFT_OUT)
   if (present.length === 0) return undefined
   let value = present[present.length - 1]
@@ -64,14 +59,14 @@ function writeEntry (scrape: Scrape, entry: Entry, values: readonly unknown[]): 
     } else if (!entry.clashWarned) {
       entry.clashWarned = true
       const origins = entry.sources.map((source) => source.origin)
-      scrape.log.warn({ var: entry.name, sources: origins }, `expvar: "${entry.name}" is registered by ${origins.join(' and ')}; its values are not all plain objects, so the last registration wins`)
+      log.warn({ var: entry.name, sources: origins }, `expvar: "${entry.name}" is registered by ${origins.join(' and ')}; its values are not all plain objects, so the last registration wins`)
     }
   }
-  return writeValue(scrape, entry, value)
+  return writeValue(log, entry, value)
 }
 
 /** Writes an entry's (combined) value; undefined when it cannot be serialised. */
-function writeValue (scrape: Scrape, entry: Entry, value: unknown): string | undefined {
+function writeValue (log: ExpvarLogger, entry: Entry, value: unknown): string | undefined {
   try {
     const text = entry.prefix + writeJSON(value)
     entry.failing = false
@@ -79,20 +74,20 @@ function writeValue (scrape: Scrape, entry: Entry, value: unknown): string | und
   } catch (err) {
     if (!entry.failing) {
       entry.failing = true
-      scrape.log.error({ var: entry.name, source: entry.sources.map((source) => source.origin).join(', '), err }, `expvar: "${entry.name}" cannot be serialised and is left out of the scrape until it recovers`)
+      log.error({ var: entry.name, source: entry.sources.map((source) => source.origin).join(', '), err }, `expvar: "${entry.name}" cannot be serialised and is left out of the scrape until it recovers`)
     }
     return undefined
   }
 }
 
 /** Writes a var that renders itself (Int, Map, …): the fast path, no intermediate value. */
-function writeOwn (scrape: Scrape, entry: Entry, source: Source): string | undefined {
+function writeOwn (log: ExpvarLogger, entry: Entry, source: Source): string | undefined {
   try {
     const text = entry.prefix + source.var.string()
     source.failing = false
     return text
   } catch (err) {
-    fail(scrape, entry, source, err)
+    fail(log, entry, source, err)
     return undefined
   }
 }
@@ -110,7 +105,6 @@ interface Waiting {
  * Synchronous when every value is; otherwise waits for the async ones at most `timeout` ms.
  */
 export function evaluate (entries: readonly Entry[], timeout: number, log: ExpvarLogger): string[] | Promise<string[]> {
-  const scrape: Scrape = { timeout, log }
   const texts: (string | undefined)[] = new Array(entries.length)
   const waiting: Waiting[] = []
   const settling: Promise<void>[] = []
@@ -124,19 +118,19 @@ export function evaluate (entries: readonly Entry[], timeout: number, log: Expva
       // The usual entry, one var with a sync value, is written without the bookkeeping below.
       const source = sources[0] as Source
       if (!source.pulled) {
-        texts[i] = writeOwn(scrape, entry, source)
+        texts[i] = writeOwn(log, entry, source)
         continue
       }
-      const value = pull(scrape, entry, source)
+      const value = pull(log, entry, source)
       if (value === LEFT_OUT) continue
       if (!isThenable(value)) {
         source.failing = false
-        texts[i] = writeValue(scrape, entry, value)
+        texts[i] = writeValue(log, entry, value)
         continue
       }
       values = [value]
     } else {
-      values = sources.map((source) => pull(scrape, entry, source))
+      values = sources.map((source) => pull(log, entry, source))
     }
     const unsettled = new Set<number>()
     for (let j = 0; j < values.length; j++) {
@@ -158,12 +152,12 @@ export function evaluate (entries: readonly Entry[], timeout: number, log: Expva
         (err: unknown) => {
           if (done) return
           unsettled.delete(j)
-          values[j] = fail(scrape, entry, source, err)
+          values[j] = fail(log, entry, source, err)
         }
       ))
     }
     if (unsettled.size === 0) {
-      texts[i] = writeEntry(scrape, entry, values)
+      texts[i] = writeEntry(log, entry, values)
     } else {
       waiting.push({ index: i, entry, values, unsettled })
     }
@@ -180,9 +174,9 @@ export function evaluate (entries: readonly Entry[], timeout: number, log: Expva
       clearTimeout(timer)
       for (const { index, entry, values, unsettled } of waiting) {
         for (const j of unsettled) {
-          values[j] = fail(scrape, entry, entry.sources[j] as Source, new Error(`value() did not settle within ${timeout} ms`))
+          values[j] = fail(log, entry, entry.sources[j] as Source, new Error(`value() did not settle within ${timeout} ms`))
         }
-        texts[index] = writeEntry(scrape, entry, values)
+        texts[index] = writeEntry(log, entry, values)
       }
       resolve(written())
     }

@@ -72,7 +72,7 @@ export class Registry {
       const def = normalizeDefinition(nameOrDef, callSite())
       return this.#publish(def.name, new FuncVar(def.value), def.source)
     }
-    if (isVar(value)) return this.#publish(nameOrDef, value, callSite())
+    if (isVar(value)) return this.#publish(nameOrDef, value, typeof value.source === 'string' ? value.source : callSite())
     if (typeof value !== 'function') {
       checkName(nameOrDef)
       throw new FST_EXPVAR_INVALID_VAR(quote(nameOrDef), 'register(name, value) takes a function or a var (an object with value() and string())')

@@ -23,19 +23,26 @@ export function isVar (value: unknown): value is Var {
     typeof (value as Var).string === 'function' && typeof (value as Var).value === 'function'
 }
 
-/** Go's expvar.Int: an integer counter. */
-export class IntVar implements Var {
+/** What Int and Float share: a number with Go's add, set and value. */
+abstract class NumberVar implements Var {
   private n = 0
   private writtenN = 0
   private written = '0'
+  private readonly kind: string
+  private readonly integer: boolean
+
+  protected constructor (kind: string, integer: boolean) {
+    this.kind = kind
+    this.integer = integer
+  }
 
   add (delta: number): void {
-    checkNumber('IntVar', 'add', delta, true)
+    checkNumber(this.kind, 'add', delta, this.integer)
     this.n += delta
   }
 
   set (value: number): void {
-    checkNumber('IntVar', 'set', value, true)
+    checkNumber(this.kind, 'set', value, this.integer)
     this.n = value
   }
 
@@ -53,33 +60,17 @@ export class IntVar implements Var {
   }
 }
 
+/** Go's expvar.Int: an integer counter. */
+export class IntVar extends NumberVar {
+  constructor () {
+    super('IntVar', true)
+  }
+}
+
 /** Go's expvar.Float: a float gauge. */
-export class FloatVar implements Var {
-  private n = 0
-  private writtenN = 0
-  private written = '0'
-
-  add (delta: number): void {
-    checkNumber('FloatVar', 'add', delta, false)
-    this.n += delta
-  }
-
-  set (value: number): void {
-    checkNumber('FloatVar', 'set', value, false)
-    this.n = value
-  }
-
-  value (): number {
-    return this.n
-  }
-
-  string (): string {
-    // Written again only after the value moved: scrapes of an idle counter allocate nothing.
-    if (this.n !== this.writtenN) {
-      this.writtenN = this.n
-      this.written = numberJSON(this.n)
-    }
-    return this.written
+export class FloatVar extends NumberVar {
+  constructor () {
+    super('FloatVar', false)
   }
 }
 

@@ -60,6 +60,8 @@ export interface RegistryOptions {
 export interface Var {
   value (): unknown
   string (): string
+  /** Where the var comes from, named in warnings and failure logs. Default: the registering file and line. */
+  readonly source?: string
 }
 
 /** A var definition: a name and a function that returns (or resolves to) the value. */

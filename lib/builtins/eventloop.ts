@@ -1,0 +1,39 @@
+// The `eventloop` var: event-loop delay and utilization over the window since the previous scrape.
+import type { FastifyPluginAsync } from 'fastify'
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
+
+/** Sampling resolution of the delay histogram, ms (Node's default). */
+export const RESOLUTION_MS = 10
+
+/** Delay statistics in ns and utilization in [0, 1], each over the window since the previous read. */
+export class EventLoopStats {
+  readonly #delay: IntervalHistogram
+  #elu: EventLoopUtilization = performance.eventLoopUtilization()
+
+  constructor () {
+    this.#delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
+    this.#delay.enable()
+  }
+
+  close (): void {
+    this.#delay.disable()
+  }
+
+  /** Reads and starts a new window. A window without a sample reports zeros, not Node's sentinels. */
+  read (): Record<string, number> {
+    const h = this.#delay
+    const elu = performance.eventLoopUtilization(this.#elu)
+    this.#elu = performance.eventLoopUtilization()
+    const stats = h.count === 0
+      ? { min: 0, max: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p99: 0, samples: 0 }
+      : { min: h.min, max: h.max, mean: h.mean, stddev: h.stddev, p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99), samples: h.count }
+    h.reset()
+    return { ...stats, utilization: elu.utilization }
+  }
+}
+
+export const eventloop: FastifyPluginAsync = async function eventloop (fastify) {
+  const stats = new EventLoopStats()
+  fastify.addHook('onClose', async () => stats.close())
+  fastify.expvar.register({ name: 'eventloop', source: 'fastify-expvar builtin eventloop', value: () => stats.read() })
+}

@@ -1,0 +1,49 @@
+// The `http` var: requests received, in flight, and responses by status class, counted with the instance's hooks.
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+
+/** Plain counters, incremented by the hooks: a few additions per request. */
+export class HttpCounters {
+  requests = 0
+  aborted = 0
+  // Indexed by status class: 1..5 for 1xx..5xx (Fastify allows no other code); 0 is unused.
+  readonly #responses = new Float64Array(6)
+
+  respond (statusCode: number): void {
+    this.#responses[Math.trunc(statusCode / 100)]++
+  }
+
+  value (): Record<string, unknown> {
+    const r = this.#responses
+    const responded = (r[1] as number) + (r[2] as number) + (r[3] as number) + (r[4] as number) + (r[5] as number)
+    return {
+      requests: this.requests,
+      inFlight: this.requests - responded - this.aborted,
+      aborted: this.aborted,
+      responses: { '1xx': r[1], '2xx': r[2], '3xx': r[3], '4xx': r[4], '5xx': r[5] }
+    }
+  }
+}
+
+/**
+ * Publishes `http`. Wrapped with fastify-plugin so that its hooks belong to the context the expvar
+ * plugin was registered in and reach every route of it.
+ */
+export const http: FastifyPluginAsync = fp(async function http (fastify) {
+  const counters = new HttpCounters()
+  // Callback hooks: no promise per request.
+  fastify.addHook('onRequest', (_request, _reply, done) => {
+    counters.requests++
+    done()
+  })
+  fastify.addHook('onResponse', (_request, reply, done) => {
+    counters.respond(reply.statusCode)
+    done()
+  })
+  // A request whose client went away gets no onResponse: count it out of flight here.
+  fastify.addHook('onRequestAbort', (_request, done) => {
+    counters.aborted++
+    done()
+  })
+  fastify.expvar.register({ name: 'http', source: 'fastify-expvar builtin http', value: () => counters.value() })
+}, { fastify: '5.x', name: 'fastify-expvar-http' })

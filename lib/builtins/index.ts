@@ -1,0 +1,24 @@
+// Wires the built-in vars: each one is an ordinary Fastify plugin that publishes through fastify.expvar.
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { BuiltinName } from '../../types/index.js'
+import { cmdline } from './cmdline.js'
+import { eventloop } from './eventloop.js'
+import { http } from './http.js'
+import { memstats } from './memstats.js'
+import { processInfo } from './process.js'
+import { resource } from './resource.js'
+
+export interface BuiltinOptions {
+  readonly cmdline: false | { readonly redact: boolean }
+  readonly memstats: boolean
+  readonly builtins: readonly BuiltinName[]
+}
+
+const OPT_IN: Record<BuiltinName, FastifyPluginAsync> = { resource, process: processInfo, eventloop, http }
+
+/** Registers Go's default vars (cmdline, memstats) unless turned off, then the opted-in Node vars. */
+export function registerBuiltins (fastify: FastifyInstance, options: BuiltinOptions): void {
+  if (options.cmdline !== false) fastify.register(cmdline, options.cmdline)
+  if (options.memstats) fastify.register(memstats)
+  for (const name of options.builtins) fastify.register(OPT_IN[name])
+}

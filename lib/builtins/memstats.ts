@@ -1,0 +1,161 @@
+// Go's `memstats` var: runtime.MemStats' 32 fields in Go's order, filled from V8's heap statistics and GC entries.
+import type { FastifyPluginAsync } from 'fastify'
+import { constants, performance, PerformanceObserver, type NodeGCPerformanceDetail, type PerformanceEntry } from 'node:perf_hooks'
+import v8 from 'node:v8'
+import type { Var } from '../../types/index.js'
+import { numberJSON, writeJSON } from '../json.js'
+
+/** Go's ring buffers of recent pauses: the newest at (NumGC + 255) % 256. */
+export const RING_SIZE = 256
+
+// Go's size classes (runtime/sizeclasses.go, class_to_size); MemStats.BySize reports the first 61.
+// V8 allocates by bump pointer and counts no objects, so only Size carries information here.
+const GO_SIZE_CLASSES = [
+  0, 8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320,
+  352, 384, 416, 448, 480, 512, 576, 640, 704, 768, 896, 1024, 1152, 1280, 1408, 1536, 1792, 2048,
+  2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
+  10880, 12288, 13568, 14336, 16384, 18432
+]
+// Never changes: written once per process, shared by every instance.
+const BY_SIZE_JSON = writeJSON(GO_SIZE_CLASSES.map((Size) => ({ Size, Mallocs: 0, Frees: 0 })))
+
+const NS_PER_MS = 1e6
+// Young-generation spaces: what is not used there is the empty semispace, idle rather than in use.
+const YOUNG_SPACE = /^new_/
+
+/** The fields that are read from V8 at every scrape, in Go's order. */
+interface Sample {
+  Alloc: number
+  TotalAlloc: number
+  Sys: number
+  HeapSys: number
+  HeapIdle: number
+  HeapInuse: number
+  HeapReleased: number
+  OtherSys: number
+}
+
+/** Go's MemStats as a var: scalar fields read per scrape, GC history kept from GC performance entries. */
+export class MemStats implements Var {
+  readonly source = 'fastify-expvar builtin memstats'
+  #numGC = 0
+  #numForcedGC = 0
+  #pauseTotalNs = 0
+  #lastGC = 0
+  readonly #pauseNs = new Float64Array(RING_SIZE)
+  readonly #pauseEnd = new Float64Array(RING_SIZE)
+  // The rings written as JSON, rebuilt at the first scrape after a GC rather than at every GC.
+  #ringsJSON: string | null = null
+  // TotalAlloc: V8 counts no allocation, so every growth of the used heap seen between two samples
+  // (scrapes and GCs) is added up. A lower bound of the bytes allocated, and monotonic.
+  #totalAlloc: number
+  #lastUsed: number
+  readonly #createdAt = performance.now()
+  readonly #observer: PerformanceObserver
+
+  constructor () {
+    this.#lastUsed = this.#totalAlloc = v8.getHeapStatistics().used_heap_size
+    this.#observer = new PerformanceObserver((list) => this.#record(list.getEntries()))
+    this.#observer.observe({ entryTypes: ['gc'] })
+  }
+
+  /** Stops observing GCs; the var keeps answering with what it saw. */
+  close (): void {
+    this.#observer.disconnect()
+  }
+
+  value (): Record<string, unknown> {
+    return JSON.parse(this.string())
+  }
+
+  string (): string {
+    const s = this.#sample()
+    this.#ringsJSON ??= `"PauseNs":${ringJSON(this.#pauseNs)},"PauseEnd":${ringJSON(this.#pauseEnd)}`
+    return '{"Alloc":' + numberJSON(s.Alloc) +
+      ',"TotalAlloc":' + numberJSON(s.TotalAlloc) +
+      ',"Sys":' + numberJSON(s.Sys) +
+      ',"Lookups":0,"Mallocs":0,"Frees":0' +
+      ',"HeapAlloc":' + numberJSON(s.Alloc) +
+      ',"HeapSys":' + numberJSON(s.HeapSys) +
+      ',"HeapIdle":' + numberJSON(s.HeapIdle) +
+      ',"HeapInuse":' + numberJSON(s.HeapInuse) +
+      ',"HeapReleased":' + numberJSON(s.HeapReleased) +
+      ',"HeapObjects":0,"StackInuse":0,"StackSys":0,"MSpanInuse":0,"MSpanSys":0,"MCacheInuse":0,"MCacheSys":0,"BuckHashSys":0,"GCSys":0' +
+      ',"OtherSys":' + numberJSON(s.OtherSys) +
+      ',"NextGC":' + numberJSON(s.HeapSys) +
+      ',"LastGC":' + numberJSON(this.#lastGC) +
+      ',"PauseTotalNs":' + numberJSON(this.#pauseTotalNs) +
+      ',' + this.#ringsJSON +
+      ',"NumGC":' + numberJSON(this.#numGC) +
+      ',"NumForcedGC":' + numberJSON(this.#numForcedGC) +
+      ',"GCCPUFraction":' + numberJSON(this.#gcCPUFraction()) +
+      ',"EnableGC":true,"DebugGC":false,"BySize":' + BY_SIZE_JSON + '}'
+  }
+
+  #sample (): Sample {
+    const heap = v8.getHeapStatistics()
+    const used = this.#observeUsed(heap.used_heap_size)
+    let inuse = 0
+    for (const space of v8.getHeapSpaceStatistics()) {
+      // Pages holding objects, with their fragmentation, as Go counts in-use spans.
+      const held = YOUNG_SPACE.test(space.space_name) ? space.space_used_size : space.space_size - space.space_available_size
+      inuse += Math.min(space.space_size, Math.max(space.space_used_size, held))
+    }
+    const heapSys = heap.total_heap_size
+    const heapIdle = heapSys - inuse
+    const rss = process.memoryUsage.rss()
+    return {
+      Alloc: used,
+      TotalAlloc: this.#totalAlloc,
+      // Go's invariant: Sys is the sum of the *Sys fields; here HeapSys + OtherSys, the resident set.
+      Sys: Math.max(rss, heapSys),
+      HeapSys: heapSys,
+      HeapIdle: heapIdle,
+      HeapInuse: inuse,
+      // Committed but not resident: what Go calls returned to the OS.
+      HeapReleased: Math.min(heapIdle, Math.max(0, heapSys - heap.total_physical_size)),
+      OtherSys: Math.max(0, rss - heapSys)
+    }
+  }
+
+  #observeUsed (used: number): number {
+    if (used > this.#lastUsed) this.#totalAlloc += used - this.#lastUsed
+    this.#lastUsed = used
+    return used
+  }
+
+  #gcCPUFraction (): number {
+    // Of the JS thread's wall time since the var was created, the share spent in GC pauses.
+    const elapsedNs = Math.max(1, (performance.now() - this.#createdAt) * NS_PER_MS)
+    return Math.min(1, this.#pauseTotalNs / elapsedNs)
+  }
+
+  #record (entries: readonly PerformanceEntry[]): void {
+    for (const entry of entries) {
+      const pauseNs = Math.round(entry.duration * NS_PER_MS)
+      const slot = this.#numGC % RING_SIZE
+      this.#lastGC = Math.round((performance.timeOrigin + entry.startTime + entry.duration) * NS_PER_MS)
+      this.#pauseNs[slot] = pauseNs
+      this.#pauseEnd[slot] = this.#lastGC
+      this.#pauseTotalNs += pauseNs
+      this.#numGC++
+      const { flags } = (entry as PerformanceEntry & { detail: NodeGCPerformanceDetail }).detail
+      if ((flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0) this.#numForcedGC++
+    }
+    this.#ringsJSON = null
+    this.#observeUsed(v8.getHeapStatistics().used_heap_size)
+  }
+}
+
+function ringJSON (ring: Float64Array): string {
+  let out = '['
+  for (let i = 0; i < ring.length; i++) out += (i === 0 ? '' : ',') + numberJSON(ring[i] as number)
+  return out + ']'
+}
+
+/** Publishes `memstats`; its GC observer is disconnected when the instance closes. */
+export const memstats: FastifyPluginAsync = async function memstats (fastify) {
+  const stats = new MemStats()
+  fastify.addHook('onClose', async () => stats.close())
+  fastify.expvar.register('memstats', stats)
+}

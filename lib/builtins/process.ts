@@ -1,0 +1,18 @@
+// The `process` var: who and where this process is.
+import type { FastifyPluginAsync } from 'fastify'
+
+function processInfoValue (): Record<string, unknown> {
+  return {
+    pid: process.pid,
+    ppid: process.ppid,
+    uptime: process.uptime(),
+    title: process.title,
+    versions: process.versions,
+    platform: process.platform,
+    arch: process.arch
+  }
+}
+
+export const processInfo: FastifyPluginAsync = async function processInfo (fastify) {
+  fastify.expvar.register({ name: 'process', source: 'fastify-expvar builtin process', value: processInfoValue })
+}

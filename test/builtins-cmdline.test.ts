@@ -1,0 +1,127 @@
+// The cmdline builtin: process.argv as Go publishes os.Args, with secrets redacted unless asked not to.
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { test, type Test } from 'tap'
+import { build, scrape } from './helpers.js'
+
+const run = promisify(execFile)
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'builtins', 'cmdline-app.ts')
+
+const SECRET_ARGS = [
+  '--password=hunter2',
+  '--token', 'abc123',
+  '--api-key=k-1',
+  '--port', '3000',
+  '--db', 'postgres://admin:pw@db.example:5432/app',
+  '--verbose'
+]
+
+/**
+ * Runs the fixture app in a child process with args; returns the document it printed. The child
+ * gets this process' loaders (tap's TypeScript and coverage hooks, or tsx), so it runs the same code.
+ */
+async function childDocument (args: readonly string[], env: Record<string, string> = {}): Promise<{ body: string, doc: Record<string, unknown> }> {
+  const { stdout } = await run(process.execPath, [...process.execArgv, FIXTURE, ...args], { env: { ...process.env, ...env } })
+  return { body: stdout, doc: JSON.parse(stdout) }
+}
+
+/** Scrapes an in-process app while process.argv is argv. */
+async function cmdlineWith (t: Test, argv: string[], options = {}): Promise<unknown> {
+  const saved = process.argv
+  t.teardown(() => { process.argv = saved })
+  process.argv = argv
+  const { app } = await build({ cmdline: true, ...options })
+  t.teardown(() => app.close())
+  return (await scrape(app)).cmdline
+}
+
+test('a process started with secrets publishes its argv with the secret values redacted', async (t) => {
+  const { body, doc } = await childDocument(SECRET_ARGS)
+  t.same((doc.cmdline as string[]).slice(2), [
+    '--password=[REDACTED]',
+    '--token', '[REDACTED]',
+    '--api-key=[REDACTED]',
+    '--port', '3000',
+    '--db', 'postgres://[REDACTED]@db.example:5432/app',
+    '--verbose'
+  ])
+  t.equal((doc.cmdline as string[])[1], FIXTURE)
+  t.notMatch(body, /hunter2|abc123|k-1|admin|:pw@/)
+})
+
+test('cmdline: { redact: false } publishes argv as it is', async (t) => {
+  const { doc } = await childDocument(SECRET_ARGS, { EXPVAR_CMDLINE: 'raw' })
+  t.same((doc.cmdline as string[]).slice(2), SECRET_ARGS)
+})
+
+test('cmdline is on by default and is an array of strings, argv[0] first', async (t) => {
+  const cmdline = await cmdlineWith(t, ['/usr/bin/node', '/srv/app.js', '--port', '80'])
+  t.same(cmdline, ['/usr/bin/node', '/srv/app.js', '--port', '80'])
+})
+
+test('cmdline: false leaves it out', async (t) => {
+  const { app } = await build({ cmdline: false })
+  t.teardown(() => app.close())
+  t.notOk('cmdline' in await scrape(app))
+})
+
+test('flag names that suggest a secret have their values redacted, whatever their case and form', async (t) => {
+  const cmdline = await cmdlineWith(t, [
+    'node', 'app.js',
+    '--client-secret', 's1',
+    '--AUTH=s2',
+    '-passphrase', 's3',
+    '--db-pwd=s4',
+    '--aws-credentials', 's5',
+    'API_KEY=s6',
+    '--session-token=',
+    '--name=public'
+  ])
+  t.same(cmdline, [
+    'node', 'app.js',
+    '--client-secret', '[REDACTED]',
+    '--AUTH=[REDACTED]',
+    '-passphrase', '[REDACTED]',
+    '--db-pwd=[REDACTED]',
+    '--aws-credentials', '[REDACTED]',
+    'API_KEY=[REDACTED]',
+    '--session-token=[REDACTED]',
+    '--name=public'
+  ])
+})
+
+test('a secret flag followed by another flag is taken as a switch: the next flag stays readable', async (t) => {
+  const cmdline = await cmdlineWith(t, ['node', 'app.js', '--no-auth', '--port', '80', '--token'])
+  t.same(cmdline, ['node', 'app.js', '--no-auth', '--port', '80', '--token'])
+})
+
+test('URL credentials are redacted wherever they appear, up to the last @ of the userinfo', async (t) => {
+  const cmdline = await cmdlineWith(t, [
+    'node', 'app.js',
+    'redis://:p@ss@cache:6379/0',
+    '--upstream=https://ghp_token@github.com/org/repo',
+    'amqp://u:p@mq1,amqp://v:q@mq2',
+    'https://example.com/a@b',
+    'mailto:someone@example.com'
+  ])
+  t.same(cmdline, [
+    'node', 'app.js',
+    'redis://[REDACTED]@cache:6379/0',
+    '--upstream=https://[REDACTED]@github.com/org/repo',
+    'amqp://[REDACTED]@mq1,amqp://[REDACTED]@mq2',
+    'https://example.com/a@b',
+    'mailto:someone@example.com'
+  ])
+})
+
+test('cmdline is read at every scrape, as Go reads os.Args', async (t) => {
+  const saved = process.argv
+  t.teardown(() => { process.argv = saved })
+  process.argv = ['node', 'a.js']
+  const { app } = await build({ cmdline: true })
+  t.teardown(() => app.close())
+  t.same((await scrape(app)).cmdline, ['node', 'a.js'])
+  process.argv = ['node', 'a.js', '--secret', 'x']
+  t.same((await scrape(app)).cmdline, ['node', 'a.js', '--secret', '[REDACTED]'])
+})

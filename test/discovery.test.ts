@@ -1,0 +1,144 @@
+// App discovery: expvars/ folders of the apps given, loaded in a stable order, with a skip list,
+// and failures that name the file.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import Fastify from 'fastify'
+import { type Test, test } from 'tap'
+import expvar from '../index.js'
+import { WARN, build, logsFor, scrape } from './helpers.js'
+
+const APPS = join(import.meta.dirname, 'fixtures', 'apps')
+const app = (name: string): string => join(APPS, name)
+
+test('every file form in expvars/ is loaded: plugin, defineExpvars, .ts, .js, .mjs, .cjs', async (t) => {
+  const { app: server } = await build({ apps: [app('users')] })
+  t.same(await scrape(server), {
+    example: 42,
+    legacy: 'cjs',
+    module: 'mjs',
+    script: 7,
+    signups: { today: 3 },
+    stats: { users: { active: 2 } },
+    users: { count: 0 }
+  })
+})
+
+test('declarations, other files and subfolders of expvars/ are not loaded', async (t) => {
+  const { app: server } = await build({ apps: [app('users')] })
+  const names = server.expvar.names()
+  t.notOk(names.includes('deep'), 'nested/deep.ts is not loaded')
+  t.equal(names.length, 7)
+})
+
+test('a var file reaches decorators registered before the plugin', async (t) => {
+  const server = Fastify()
+  server.decorate('db', { users: 12 })
+  await server.register(expvar, { apps: [app('users')], cmdline: false, memstats: false })
+  t.same((await scrape(server)).users, { count: 12 })
+})
+
+test('apps load in the order given, files by name: later same-name keys win', async (t) => {
+  const forward = await build({ apps: [app('users'), app('orders'), app('order')] })
+  t.same((await scrape(forward.app)).stats, { users: { active: 2, buyers: 1 }, orders: { open: 5 } })
+  t.same((await scrape(forward.app)).order, { a: true, last: 'c', b: true, c: true })
+  const backward = await build({ apps: [app('orders'), app('users')] })
+  t.same(Object.keys((await scrape(backward.app)).stats as object), ['orders', 'users'], 'the first app\'s keys come first')
+})
+
+test('skip matches an app by folder name or by resolved path', async (t) => {
+  const byName = await build({ apps: [app('users'), app('billing')], skip: ['billing'] })
+  t.notOk('invoices' in await scrape(byName.app))
+  const byPath = await build({ apps: [app('billing')], skip: [relative(process.cwd(), app('billing'))] })
+  t.same(await scrape(byPath.app), {})
+  const notSkipped = await build({ apps: [app('billing')], skip: ['users'] })
+  t.same(await scrape(notSkipped.app), { invoices: 12 })
+})
+
+test('relative app paths resolve against the working directory; an app given twice loads once', async (t) => {
+  const { app: server, logs } = await build({ apps: [relative(process.cwd(), app('billing')), app('billing')], collisions: 'error' })
+  t.same(await scrape(server), { invoices: 12 })
+  t.equal(logs.filter((line) => line.level === WARN).length, 0)
+})
+
+test('an app without expvars/ contributes nothing, and says so at debug level', async (t) => {
+  const { app: server, logs } = await build({ apps: [app('plain')] })
+  t.same(await scrape(server), {})
+  t.ok(logs.some((line) => line.msg === 'expvar: app has no expvars/ folder' && line.app === app('plain')))
+})
+
+test('a skipped app is logged at debug level', async (t) => {
+  const { logs } = await build({ apps: [app('billing')], skip: ['billing'] })
+  t.ok(logs.some((line) => line.msg === 'expvar: app skipped' && line.app === app('billing')))
+})
+
+test('an app folder that does not exist fails register with FST_EXPVAR_APP_NOT_FOUND', async (t) => {
+  await t.rejects(build({ apps: ['no/such/app'] }), {
+    code: 'FST_EXPVAR_APP_NOT_FOUND',
+    message: `App folder no/such/app does not exist (resolved to ${join(process.cwd(), 'no/such/app')})`
+  })
+  await t.rejects(build({ apps: [join(APPS, 'plain', 'README.md')] }), { code: 'FST_EXPVAR_APP_NOT_FOUND' }, 'a file is not an app folder')
+})
+
+test('a file that throws at import fails with FST_EXPVAR_LOAD_FAILED naming it, with the cause', async (t) => {
+  const file = join(app('throws-at-import'), 'expvars', 'broken.ts')
+  await t.rejects(build({ apps: [app('throws-at-import')] }), {
+    code: 'FST_EXPVAR_LOAD_FAILED',
+    message: `Could not load expvar file ${file}: cannot start: missing DATABASE_URL`,
+    cause: { message: 'cannot start: missing DATABASE_URL' }
+  })
+})
+
+test('a file with a syntax error fails with FST_EXPVAR_LOAD_FAILED naming it', async (t) => {
+  const file = join(app('syntax-error'), 'expvars', 'bad.js')
+  await t.rejects(build({ apps: [app('syntax-error')] }), { code: 'FST_EXPVAR_LOAD_FAILED', message: new RegExp(`^Could not load expvar file ${file}: `), cause: SyntaxError })
+})
+
+test('a default export that is not a plugin is a coded error naming the file, not a silent skip', async (t) => {
+  await t.rejects(build({ apps: [app('plain-object-export')] }), {
+    code: 'FST_EXPVAR_INVALID_EXPORT',
+    message: `The default export of expvar file ${join(app('plain-object-export'), 'expvars', 'object.ts')} is a plain object: export a Fastify plugin or defineExpvars(...)`
+  })
+  await t.rejects(build({ apps: [app('number-export')] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /number\.mjs is number:/ })
+})
+
+test('a file that registers an invalid var fails ready() with FST_EXPVAR_LOAD_FAILED naming it', async (t) => {
+  const file = join(app('invalid-var'), 'expvars', 'empty-name.ts')
+  await t.rejects(build({ apps: [app('invalid-var')] }), {
+    code: 'FST_EXPVAR_LOAD_FAILED',
+    message: `Could not load expvar file ${file}: Invalid var name "": a var name must be a non-empty string`,
+    cause: { code: 'FST_EXPVAR_INVALID_NAME' }
+  })
+})
+
+test('vars from files name their file as their source', async (t) => {
+  const { app: server, logs } = await build({ apps: [app('users')] })
+  server.expvar.register('users', () => 'a clash')
+  server.expvar.register('example', () => 'another clash')
+  await scrape(server)
+  t.match(logsFor(logs, 'users', WARN)[0]?.sources?.[0], /fixtures\/apps\/users\/expvars\/a-plugin\.ts:\d+:\d+$/)
+  t.match(logsFor(logs, 'example', WARN)[0]?.sources?.[0], /fixtures\/apps\/users\/expvars\/b-define\.ts:\d+:\d+$/)
+})
+
+/** An app folder outside the project (no package.json above it) with the given expvars/ files. */
+async function tempApp (t: Test, files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'expvar-app-'))
+  t.teardown(() => rm(root, { recursive: true, force: true }))
+  await mkdir(join(root, 'expvars'))
+  for (const [name, source] of Object.entries(files)) await writeFile(join(root, 'expvars', name), source)
+  return root
+}
+
+test('a compiled CommonJS app (no package.json) loads its .js files', async (t) => {
+  const root = await tempApp(t, {
+    'compiled.js': "'use strict'\nmodule.exports = async function (fastify) { fastify.expvar.register('compiled', () => 'js') }\n",
+    'transpiled.js': "'use strict'\nexports.default = async function (fastify) { fastify.expvar.register('transpiled', () => 'js') }\n"
+  })
+  const { app: server } = await build({ apps: [root] })
+  t.same(await scrape(server), { compiled: 'js', transpiled: 'js' })
+})
+
+test('exports of null or an array are named in the error', async (t) => {
+  await t.rejects(build({ apps: [await tempApp(t, { 'null.js': 'module.exports = null\n' })] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /null\.js is null:/ })
+  await t.rejects(build({ apps: [await tempApp(t, { 'list.mjs': 'export default []\n' })] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /list\.mjs is an array:/ })
+})

@@ -7,10 +7,8 @@ function describe (value: unknown): string {
   return value === null ? 'null' : typeof value
 }
 
-function checkNumber (kind: string, method: string, n: unknown, integer: boolean): void {
-  if (typeof n !== 'number' || (integer && !Number.isInteger(n))) {
-    throw new FST_EXPVAR_INVALID_VALUE(`${kind}.${method}`, integer ? 'an integer' : 'a number', typeof n === 'number' ? String(n) : describe(n))
-  }
+function invalidNumber (kind: string, method: string, n: unknown, integer: boolean): never {
+  throw new FST_EXPVAR_INVALID_VALUE(`${kind}.${method}`, integer ? 'an integer' : 'a number', typeof n === 'number' ? String(n) : describe(n))
 }
 
 function checkKey (method: string, key: unknown): void {
@@ -37,12 +35,14 @@ abstract class NumberVar implements Var {
   }
 
   add (delta: number): void {
-    checkNumber(this.kind, 'add', delta, this.integer)
+    // The check is written out here, and the error made elsewhere: a call to a helper for the
+    // check made int.add(1) half as fast (0.7 -> 1.4 ns; bench: 0.67x prom-client's inc()).
+    if (typeof delta !== 'number' || (this.integer && !Number.isInteger(delta))) invalidNumber(this.kind, 'add', delta, this.integer)
     this.n += delta
   }
 
   set (value: number): void {
-    checkNumber(this.kind, 'set', value, this.integer)
+    if (typeof value !== 'number' || (this.integer && !Number.isInteger(value))) invalidNumber(this.kind, 'set', value, this.integer)
     this.n = value
   }
 

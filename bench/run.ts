@@ -7,7 +7,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import { Counter, Registry as PromRegistry } from 'prom-client'
-import expvar, { Registry } from '../index.js'
+import expvar, { Registry } from './expvar.js'
 import type { ServerUrls } from './servers.js'
 import { publishVars, USER_VARS } from './vars.js'
 

@@ -1,7 +1,7 @@
 // The benchmark's servers, run in a child process so that autocannon (in the parent) and the
 // server under test do not share an event loop. Reports each server's URL to the parent.
 import Fastify, { type FastifyInstance } from 'fastify'
-import expvar from '../index.js'
+import expvar from './expvar.js'
 import { publishVars, USER_VARS } from './vars.js'
 
 export interface ServerUrls {

@@ -2,7 +2,7 @@
 // Besides /debug/vars it has routes that change the vars while they are being scraped.
 import Fastify from 'fastify'
 import { Writable } from 'node:stream'
-import expvar from '../index.js'
+import expvar from './expvar.js'
 import { MAP_KEYS, publishVars, USER_VARS } from './vars.js'
 
 /** Names the register/delete route cycles through, so the set of vars stays bounded. */

@@ -4,14 +4,19 @@ import { createRequire } from 'node:module'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import fastifyAutoload from '@fastify/autoload'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { FST_EXPVAR_APP_NOT_FOUND, FST_EXPVAR_INVALID_EXPORT, FST_EXPVAR_LOAD_FAILED } from './errors.js'
 
 export const EXPVARS_FOLDER = 'expvars'
 // The files autoload loads as scripts: .ts, .js, .mjs, .cjs (and .mts, .cts), never declarations.
 const SCRIPT = /^(?!.*\.d\.[cm]?ts$).*\.(?:[cm]?ts|[cm]?js)$/i
-// Autoload would load an index file alone and skip its siblings; here every file is a var file.
-const NO_INDEX = /^$/
+// Autoload gives index.* and autohooks.* files a role (an index hides its siblings, autohooks are
+// not plugins); in expvars/ every file is a var file, so neither pattern may match anything.
+const NOTHING = /(?!)/
+// The end of what autoload says when it will not load a .ts file (its runtime check misses
+// `node --import tsx`); the file itself imported fine by then, so only autoload's flag is missing.
+const TYPESCRIPT_REFUSED = /compile TypeScript to JavaScript[^.]*\./
+const TYPESCRIPT_HINT = '$& Under node --import tsx, set FASTIFY_AUTOLOAD_TYPESCRIPT=1.'
 
 export interface DiscoveryOptions {
   readonly apps: readonly string[]
@@ -22,14 +27,21 @@ async function isFolder (path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isDirectory() === true
 }
 
-/** The app folders to load, resolved against the working directory, in the order given. */
+/**
+ * The app folders to load, resolved against the working directory, in the order given. Every app
+ * must exist, skipped or not, so that a typo is caught wherever it is.
+ */
 async function resolveApps (fastify: FastifyInstance, { apps, skip }: DiscoveryOptions): Promise<string[]> {
-  const skipped = new Set(skip.flatMap((entry) => [entry, resolve(entry)]))
-  const kept: string[] = []
+  const folders: string[] = []
   for (const app of apps) {
     const folder = resolve(app)
     if (!await isFolder(folder)) throw new FST_EXPVAR_APP_NOT_FOUND(app, folder)
-    if (skipped.has(basename(folder)) || skipped.has(folder)) {
+    folders.push(folder)
+  }
+  const skips = (folder: string) => (entry: string): boolean => entry === basename(folder) || resolve(entry) === folder
+  const kept: string[] = []
+  for (const folder of folders) {
+    if (skip.some(skips(folder))) {
       fastify.log.debug({ app: folder }, 'expvar: app skipped')
     } else if (!kept.includes(folder)) {
       kept.push(folder)
@@ -50,10 +62,21 @@ async function isModule (file: string): Promise<boolean> {
   }
 }
 
+/** How an export that is not a plugin is named in FST_EXPVAR_INVALID_EXPORT. */
+function describe (exported: unknown): string | undefined {
+  if (typeof exported === 'function') {
+    // A class is a function too, but avvio cannot call it: `export default defineExpvars(MyVar)`.
+    return /^class\b/.test(Function.prototype.toString.call(exported)) ? 'a class' : undefined
+  }
+  if (exported === null) return 'null'
+  if (Array.isArray(exported)) return 'an array'
+  return typeof exported === 'object' ? 'a plain object' : typeof exported
+}
+
 /**
  * Imports a var file the way autoload will (the module cache then serves autoload the same
  * module), so that an import failure or a default export that is not a plugin is a coded error
- * naming the file, where autoload would skip it silently.
+ * naming the file, where autoload would skip it silently (or avvio crash on a class).
  */
 async function checkVarFile (file: string): Promise<void> {
   let exported: unknown
@@ -67,15 +90,42 @@ async function checkVarFile (file: string): Promise<void> {
   } catch (err) {
     throw new FST_EXPVAR_LOAD_FAILED(file, (err as Error).message, { cause: err })
   }
-  if (typeof exported !== 'function') {
-    const shape = exported === null ? 'null' : Array.isArray(exported) ? 'an array' : typeof exported === 'object' ? 'a plain object' : typeof exported
-    throw new FST_EXPVAR_INVALID_EXPORT(file, shape)
-  }
+  const shape = describe(exported)
+  if (shape !== undefined) throw new FST_EXPVAR_INVALID_EXPORT(file, shape)
 }
 
 /**
- * Loads the expvars/ files of every app not skipped: apps in the order given, files by name. Each
- * file is its own autoload, so that a failure in it (at import or while it registers its vars)
+ * One var file as a plugin of its own: checked, then handed to autoload alone. Awaiting autoload
+ * here scopes the error to this file: an earlier failure (a builtin, another file) never reaches
+ * this catch, because avvio skips the plugins queued after a failed one.
+ */
+function varFilePlugin (dir: string, name: string): FastifyPluginAsync {
+  const file = join(dir, name)
+  const plugin: FastifyPluginAsync = async function loadVarFile (fastify) {
+    await checkVarFile(file)
+    try {
+      await fastify.register(fastifyAutoload, {
+        dir,
+        maxDepth: 0,
+        indexPattern: NOTHING,
+        autoHooksPattern: NOTHING,
+        matchFilter: (path: string) => path === '/' + name
+      })
+    } catch (err) {
+      const message = (err as Error).message.replace(TYPESCRIPT_REFUSED, TYPESCRIPT_HINT)
+      throw new FST_EXPVAR_LOAD_FAILED(file, message, { cause: err })
+    }
+  }
+  // In the plugin's own context, so that var files see the app's decorators and an fp-wrapped
+  // var file's hooks reach the app, as they would from the app's own autoload.
+  Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: `expvar file ${file}` })
+  return plugin
+}
+
+/**
+ * Loads the expvars/ files of every app not skipped: apps in the order given, files by name (in
+ * JavaScript's string order). Only the files directly in expvars/; its subfolders are for helpers.
+ * Each file is its own plugin, so a failure in it (at import or while it registers its vars)
  * fails `ready()` with FST_EXPVAR_LOAD_FAILED naming it.
  */
 export async function loadAppFolders (fastify: FastifyInstance, options: DiscoveryOptions): Promise<void> {
@@ -89,14 +139,6 @@ export async function loadAppFolders (fastify: FastifyInstance, options: Discove
       .filter((entry) => entry.isFile() && SCRIPT.test(entry.name))
       .map((entry) => entry.name)
       .sort()
-    for (const name of names) {
-      const file = join(dir, name)
-      await checkVarFile(file)
-      fastify.register(fastifyAutoload, { dir, maxDepth: 0, indexPattern: NO_INDEX, matchFilter: (path: string) => path === '/' + name })
-        // Async, so that avvio takes the rejection as this plugin's error and ready() rejects with it.
-        .after(async (err) => {
-          if (err) throw new FST_EXPVAR_LOAD_FAILED(file, err.message, { cause: err })
-        })
-    }
+    for (const name of names) fastify.register(varFilePlugin(dir, name))
   }
 }

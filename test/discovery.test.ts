@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import Fastify from 'fastify'
 import { type Test, test } from 'tap'
-import expvar from '../index.js'
-import { WARN, build, logsFor, scrape } from './helpers.js'
+import expvar, { Registry } from '../index.js'
+import { ERROR, WARN, build, logsFor, scrape } from './helpers.js'
 
 const APPS = join(import.meta.dirname, 'fixtures', 'apps')
 const app = (name: string): string => join(APPS, name)
@@ -100,6 +100,48 @@ test('a default export that is not a plugin is a coded error naming the file, no
     message: `The default export of expvar file ${join(app('plain-object-export'), 'expvars', 'object.ts')} is a plain object: export a Fastify plugin or defineExpvars(...)`
   })
   await t.rejects(build({ apps: [app('number-export')] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /number\.mjs is number:/ })
+})
+
+test('a file that default-exports an ExpVar subclass is a coded error, not a crash: defineExpvars(Example) was meant', async (t) => {
+  await t.rejects(build({ apps: [app('class-export')] }), {
+    code: 'FST_EXPVAR_INVALID_EXPORT',
+    message: `The default export of expvar file ${join(app('class-export'), 'expvars', 'example.ts')} is a class: export a Fastify plugin or defineExpvars(...)`
+  })
+})
+
+test('index and autohooks files are var files like the others; autoload = false opts a file out', async (t) => {
+  const { app: server } = await build({ apps: [app('special-names')] })
+  t.same(await scrape(server), { hooks: 'loaded', index: 'loaded', other: 'loaded' })
+})
+
+test('the first file that fails is the one named, and the files after it are not loaded', async (t) => {
+  const file = join(app('two-failing'), 'expvars', 'a-first.ts')
+  await t.rejects(build({ apps: [app('two-failing')] }), {
+    code: 'FST_EXPVAR_LOAD_FAILED',
+    message: `Could not load expvar file ${file}: Invalid var name "": a var name must be a non-empty string`,
+    cause: { code: 'FST_EXPVAR_INVALID_NAME' }
+  })
+})
+
+test('a failure before the var files (a builtin) is not blamed on a var file', async (t) => {
+  const registry = new Registry({ collisions: 'error' })
+  registry.register('memstats', () => 'taken')
+  await t.rejects(build({ registry, memstats: true, apps: [app('billing')] }), { code: 'FST_EXPVAR_DUPLICATE', message: /^Var "memstats" is already registered/ })
+})
+
+test('an fp-wrapped var file registers in the app\'s context: its hook reaches the app\'s routes', async (t) => {
+  const server = Fastify()
+  await server.register(expvar, { apps: [app('hooks')], cmdline: false, memstats: false })
+  server.get('/', async () => 'ok')
+  await server.inject('/')
+  await server.inject('/')
+  t.same(await scrape(server), { requests: 3 }, 'two requests to / and the scrape itself')
+})
+
+test('a var from a file that fails at scrape time is logged with its file as source', async (t) => {
+  const { app: server, logs } = await build({ apps: [app('failing')] })
+  t.same(await scrape(server), {})
+  t.match(logsFor(logs, 'flaky', ERROR)[0], { source: /fixtures\/apps\/failing\/expvars\/flaky\.ts:\d+:\d+$/, err: { message: 'upstream down' } })
 })
 
 test('a file that registers an invalid var fails ready() with FST_EXPVAR_LOAD_FAILED naming it', async (t) => {

@@ -29,7 +29,8 @@ async function isFolder (path: string): Promise<boolean> {
 
 /**
  * The app folders to load, resolved against the working directory, in the order given. Every app
- * must exist, skipped or not, so that a typo is caught wherever it is.
+ * must exist, skipped or not, so that a typo is caught wherever it is; a skip entry that matches
+ * no app is warned about, since the vars it was meant to hide are served.
  */
 async function resolveApps (fastify: FastifyInstance, { apps, skip }: DiscoveryOptions): Promise<string[]> {
   const folders: string[] = []
@@ -39,6 +40,9 @@ async function resolveApps (fastify: FastifyInstance, { apps, skip }: DiscoveryO
     folders.push(folder)
   }
   const skips = (folder: string) => (entry: string): boolean => entry === basename(folder) || resolve(entry) === folder
+  for (const entry of skip) {
+    if (!folders.some((folder) => skips(folder)(entry))) fastify.log.warn({ skip: entry }, 'expvar: skip entry matches no app')
+  }
   const kept: string[] = []
   for (const folder of folders) {
     if (skip.some(skips(folder))) {

@@ -129,6 +129,17 @@ test('a failure before the var files (a builtin) is not blamed on a var file', a
   await t.rejects(build({ registry, memstats: true, apps: [app('billing')] }), { code: 'FST_EXPVAR_DUPLICATE', message: /^Var "memstats" is already registered/ })
 })
 
+test('a skip entry that matches no app is warned about: the vars it should hide are served', async (t) => {
+  const { app: server, logs } = await build({ apps: [app('billing')], skip: ['biling', 'billing/'] })
+  t.same(await scrape(server), { invoices: 12 }, 'a trailing slash is not a folder name')
+  t.same(logs.filter((line) => line.level === WARN).map((line) => [line.msg, line.skip]), [
+    ['expvar: skip entry matches no app', 'biling'],
+    ['expvar: skip entry matches no app', 'billing/']
+  ])
+  const { logs: quiet } = await build({ apps: [app('billing'), app('users')], skip: ['billing', app('users')] })
+  t.equal(quiet.filter((line) => line.level === WARN).length, 0, 'no warning when every entry matches')
+})
+
 test('an fp-wrapped var file registers in the app\'s context: its hook reaches the app\'s routes', async (t) => {
   const server = Fastify()
   await server.register(expvar, { apps: [app('hooks')], cmdline: false, memstats: false })

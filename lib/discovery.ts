@@ -74,7 +74,10 @@ function describe (exported: unknown): string | undefined {
   }
   if (exported === null) return 'null'
   if (Array.isArray(exported)) return 'an array'
-  return typeof exported === 'object' ? 'a plain object' : typeof exported
+  if (typeof exported !== 'object') return typeof exported
+  // An ExpVar instance is named by its class: `defineExpvars(new Signups())` was meant.
+  const proto: unknown = Object.getPrototypeOf(exported)
+  return proto === null || proto === Object.prototype ? 'a plain object' : `an instance of ${(proto as { constructor: { name: string } }).constructor.name}`
 }
 
 /**

@@ -78,6 +78,7 @@ test('an app folder that does not exist fails register with FST_EXPVAR_APP_NOT_F
     message: `App folder no/such/app does not exist (resolved to ${join(process.cwd(), 'no/such/app')})`
   })
   await t.rejects(build({ apps: [join(APPS, 'plain', 'README.md')] }), { code: 'FST_EXPVAR_APP_NOT_FOUND' }, 'a file is not an app folder')
+  await t.rejects(build({ apps: ['no/such/app'], skip: ['app'] }), { code: 'FST_EXPVAR_APP_NOT_FOUND' }, 'skipped or not: a typo is caught')
 })
 
 test('a file that throws at import fails with FST_EXPVAR_LOAD_FAILED naming it, with the cause', async (t) => {
@@ -100,6 +101,11 @@ test('a default export that is not a plugin is a coded error naming the file, no
     message: `The default export of expvar file ${join(app('plain-object-export'), 'expvars', 'object.ts')} is a plain object: export a Fastify plugin or defineExpvars(...)`
   })
   await t.rejects(build({ apps: [app('number-export')] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /number\.mjs is number:/ })
+  await t.rejects(build({ apps: [app('instance-export')] }), {
+    code: 'FST_EXPVAR_INVALID_EXPORT',
+    message: `The default export of expvar file ${join(app('instance-export'), 'expvars', 'signups.ts')} is an instance of Signups: export a Fastify plugin or defineExpvars(...)`
+  })
+  await t.rejects(build({ apps: [await tempApp(t, { 'bare.mjs': 'export default Object.create(null)\n' })] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /bare\.mjs is a plain object:/ })
 })
 
 test('a file that default-exports an ExpVar subclass is a coded error, not a crash: defineExpvars(Example) was meant', async (t) => {

@@ -201,3 +201,15 @@ test('exports of null or an array are named in the error', async (t) => {
   await t.rejects(build({ apps: [await tempApp(t, { 'null.js': 'module.exports = null\n' })] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /null\.js is null:/ })
   await t.rejects(build({ apps: [await tempApp(t, { 'list.mjs': 'export default []\n' })] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /list\.mjs is an array:/ })
 })
+
+test('each var file is evaluated once: the check before autoload shares its module cache', async (t) => {
+  const counted = (name: string): string => `globalThis.expvarImports = (globalThis.expvarImports ?? 0) + 1\n${name}\n`
+  const root = await tempApp(t, {
+    'a.cjs': counted("module.exports = async function (fastify) { fastify.expvar.register('cjs', () => globalThis.expvarImports) }"),
+    'b.mjs': counted("export default async function (fastify) { fastify.expvar.register('mjs', () => globalThis.expvarImports) }"),
+    'c.js': counted("module.exports = async function (fastify) { fastify.expvar.register('js', () => globalThis.expvarImports) }")
+  })
+  t.teardown(() => { delete (globalThis as { expvarImports?: number }).expvarImports })
+  const { app: server } = await build({ apps: [root] })
+  t.same(await scrape(server), { cjs: 3, js: 3, mjs: 3 })
+})

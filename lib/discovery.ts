@@ -142,10 +142,11 @@ export async function loadAppFolders (fastify: FastifyInstance, options: Discove
       fastify.log.debug({ app }, 'expvar: app has no expvars/ folder')
       continue
     }
-    const names = (await readdir(dir, { withFileTypes: true }))
-      .filter((entry) => entry.isFile() && SCRIPT.test(entry.name))
-      .map((entry) => entry.name)
-      .sort()
+    const entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => SCRIPT.test(entry.name))
+    for (const link of entries.filter((entry) => entry.isSymbolicLink())) {
+      fastify.log.warn({ file: join(dir, link.name) }, 'expvar: a symbolic link in expvars/ is not loaded (autoload does not follow links)')
+    }
+    const names = entries.filter((entry) => entry.isFile()).map((entry) => entry.name).sort()
     for (const name of names) fastify.register(varFilePlugin(dir, name))
   }
 }

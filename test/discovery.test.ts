@@ -1,6 +1,6 @@
 // App discovery: expvars/ folders of the apps given, loaded in a stable order, with a skip list,
 // and failures that name the file.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import Fastify from 'fastify'
@@ -212,4 +212,13 @@ test('each var file is evaluated once: the check before autoload shares its modu
   t.teardown(() => { delete (globalThis as { expvarImports?: number }).expvarImports })
   const { app: server } = await build({ apps: [root] })
   t.same(await scrape(server), { cjs: 3, js: 3, mjs: 3 })
+})
+
+test('a symbolic link in expvars/ is not loaded, and a warning says so', async (t) => {
+  const root = await tempApp(t, { 'real.mjs': "export default async function (fastify) { fastify.expvar.register('real', () => 1) }\n" })
+  await symlink(join(root, 'expvars', 'real.mjs'), join(root, 'expvars', 'linked.mjs'))
+  const { app: server, logs } = await build({ apps: [root] })
+  t.same(await scrape(server), { real: 1 })
+  const warning = logs.find((line) => line.level === WARN && line.file === join(root, 'expvars', 'linked.mjs'))
+  t.match(warning?.msg, /symbolic link in expvars\/ is not loaded/)
 })

@@ -3,7 +3,7 @@ import { format } from 'node:util'
 import type { Collisions, Definition, DocumentOptions, ExpvarLogger, KeyValue, RegistryOptions, Var } from '../types/index.js'
 import { normalizeDefinition } from './define.js'
 import { writeDocument } from './document.js'
-import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_WRONG_KIND } from './errors.js'
+import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_WRONG_KIND } from './errors.js'
 import { type Entry, evaluate, type Source } from './evaluate.js'
 import { quote } from './json.js'
 import { callSite } from './source.js'
@@ -11,6 +11,8 @@ import { FloatVar, FuncVar, IntVar, isVar, MapVar, StringVar } from './vars.js'
 
 export const DEFAULT_COLLISIONS: Collisions = 'merge'
 export const DEFAULT_TIMEOUT = 500
+// The longest delay a Node timer takes; a longer one would fire after 1 ms.
+const MAX_TIMEOUT = 2 ** 31 - 1
 const COLLISIONS: readonly Collisions[] = ['merge', 'error']
 
 /** Without a logger, failures still surface: as process warnings, never silently. */
@@ -50,8 +52,8 @@ export class Registry {
     if (!COLLISIONS.includes(collisions)) {
       throw new FST_EXPVAR_INVALID_OPTION('collisions', `expected "merge" or "error", got ${String(collisions)}`)
     }
-    if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
-      throw new FST_EXPVAR_INVALID_OPTION('timeout', `expected a positive number of milliseconds, got ${String(timeout)}`)
+    if (typeof timeout !== 'number' || !(timeout > 0 && timeout <= MAX_TIMEOUT)) {
+      throw new FST_EXPVAR_INVALID_OPTION('timeout', `expected a positive number of milliseconds up to ${MAX_TIMEOUT}, got ${String(timeout)}`)
     }
     if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
       throw new FST_EXPVAR_INVALID_OPTION('logger', 'expected a logger with warn and error methods (pino, fastify.log)')
@@ -110,11 +112,23 @@ export class Registry {
     return this.#entries.get(name)?.sources[0]?.var
   }
 
-  /** Removes name and every var published under it. */
-  delete (name: string): boolean {
-    const deleted = this.#entries.delete(name)
-    if (deleted) this.#sorted = null
-    return deleted
+  /**
+   * Removes name and every var published under it; with a var, only that registration of the
+   * name (the name goes when its last registration does). True when something was removed.
+   */
+  delete (name: string, v?: Var): boolean {
+    const entry = this.#entries.get(name)
+    if (entry === undefined) return false
+    if (v !== undefined) {
+      const index = entry.sources.findIndex((source) => source.var === v)
+      if (index === -1) return false
+      entry.sources.splice(index, 1)
+      entry.clashWarned = false
+      if (entry.sources.length > 0) return true
+    }
+    this.#entries.delete(name)
+    this.#sorted = null
+    return true
   }
 
   /** The published names, sorted. */
@@ -137,10 +151,14 @@ export class Registry {
    * evaluation of the same names is under way share it.
    */
   document (options: DocumentOptions = {}): Promise<string> {
-    const key = options.vars === undefined ? '' : '\0' + options.vars.join('\0')
+    const { vars } = options
+    if (vars !== undefined && !(Array.isArray(vars) && vars.every((name) => typeof name === 'string'))) {
+      return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.document', 'vars as an array of names', String(vars)))
+    }
+    const key = vars === undefined ? '' : JSON.stringify(vars)
     const shared = this.#inflight.get(key)
     if (shared !== undefined) return shared
-    const entries = options.vars === undefined ? this.#sortedEntries() : this.#select(options.vars)
+    const entries = vars === undefined ? this.#sortedEntries() : this.#select(vars)
     const texts = evaluate(entries, this.#timeout, options.log ?? this.#log)
     if (Array.isArray(texts)) return Promise.resolve(writeDocument(texts))
     const pending = texts.then(writeDocument).finally(() => this.#inflight.delete(key))
@@ -180,6 +198,8 @@ export class Registry {
       throw new FST_EXPVAR_DUPLICATE(name, (entry.sources[0] as Source).origin, origin)
     }
     entry.sources.push({ var: v, pulled: v instanceof FuncVar, origin, failing: false })
+    // A new source may clash where the old ones merged: warn anew.
+    entry.clashWarned = false
     return v
   }
 }

@@ -167,3 +167,12 @@ test('values that throw when looked at cost only their own entry, sync or async'
   }
   t.equal(logsFor(logs, 'then getter', ERROR)[0]?.err?.message, 'then getter')
 })
+
+test('scrapes of different ?vars= lists never share, however the names are spelled', async (t) => {
+  const { app } = await build()
+  app.expvar.register('a', async () => { await sleep(10); return 'A' })
+  app.expvar.register('b', async () => 'B')
+  const [both, nul] = await Promise.all([app.inject('/debug/vars?vars=a,b'), app.inject('/debug/vars?vars=a%00b')])
+  t.same(JSON.parse(both.body), { a: 'A', b: 'B' })
+  t.same(JSON.parse(nul.body), {}, 'the name "a\\0b" is not "a" and "b"')
+})

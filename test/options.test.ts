@@ -25,7 +25,8 @@ const invalid: [string, unknown, RegExp][] = [
   ['builtins', { builtins: ['gc'] }, /"builtins": expected names among resource, process, eventloop, http, got 'gc'/],
   ['builtins', { builtins: 'http' }, /"builtins"/],
   ['collisions', { collisions: 'last' }, /"collisions": expected "merge" or "error", got last/],
-  ['timeout', { timeout: -1 }, /"timeout": expected a positive number of milliseconds, got -1/],
+  ['timeout', { timeout: -1 }, /"timeout": expected a positive number of milliseconds up to 2147483647, got -1/],
+  ['timeout', { timeout: 2 ** 31 }, /"timeout": expected .* got 2147483648/],
   ['registry', { registry: {} }, /"registry": expected a Registry/],
   ['collisions', { registry: new Registry(), collisions: 'error' }, /"collisions": expected no collisions option beside registry/],
   ['timeout', { registry: new Registry(), timeout: 10 }, /"timeout": expected no timeout option beside registry/]

@@ -124,6 +124,42 @@ test('get, delete, names and do', async (t) => {
   t.same(registry.names(), ['a', 'b', 'c'], 'a name can be published again after delete')
 })
 
+test('delete(name, var) removes one registration of a name; the name goes with its last', async (t) => {
+  const registry = new Registry()
+  const first = registry.register('shared', () => ({ a: 1 }))
+  const second = registry.register('shared', () => ({ b: 2 }))
+  t.equal(registry.delete('shared', { value: () => 0, string: () => '0' }), false, 'a var never published under it')
+  t.equal(registry.delete('missing', first), false)
+  t.equal(registry.delete('shared', first), true)
+  t.same(await registry.snapshot(), { shared: { b: 2 } })
+  t.equal(registry.delete('shared', second), true)
+  t.same(registry.names(), [])
+})
+
+test('document() with vars that are not an array of names rejects with a coded error', async (t) => {
+  const registry = new Registry()
+  await t.rejects(registry.document({ vars: 'a' as unknown as string[] }), { code: 'FST_EXPVAR_INVALID_VALUE', message: 'Invalid argument to Registry.document(): expected vars as an array of names, got a' })
+  await t.rejects(registry.document({ vars: [1] as unknown as string[] }), { code: 'FST_EXPVAR_INVALID_VALUE' })
+})
+
+test('a registry shared by instances one after another keeps no builtin of a closed one', async (t) => {
+  const registry = new Registry()
+  for (let i = 0; i < 3; i++) {
+    const app = Fastify()
+    await app.register(expvar, { registry, builtins: ['resource', 'process', 'eventloop', 'http'] })
+    t.same(Object.keys(await scrape(app)), ['cmdline', 'eventloop', 'http', 'memstats', 'process', 'resource'])
+    await app.close()
+  }
+  t.same(registry.names(), [], 'every builtin withdrew its var on close')
+  const strict = new Registry({ collisions: 'error' })
+  for (let i = 0; i < 2; i++) {
+    const app = Fastify()
+    await app.register(expvar, { registry: strict })
+    await app.close()
+  }
+  t.pass('a strict registry takes the builtins of a new instance after the old one closed')
+})
+
 test('a Registry works without Fastify; failures go to process warnings', async (t) => {
   const registry = new Registry()
   registry.int('n').add(1)

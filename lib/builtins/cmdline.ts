@@ -1,5 +1,6 @@
 // Go's `cmdline` var: process.argv, with the values of secret-looking flags and URL credentials redacted.
 import type { FastifyPluginAsync } from 'fastify'
+import { publishBuiltin } from './publish.js'
 
 export const REDACTED = '[REDACTED]'
 
@@ -37,9 +38,5 @@ export function redactArgv (argv: readonly string[]): string[] {
 
 /** Publishes `cmdline`, read at every scrape: argv can be changed by the program, as Go's os.Args can. */
 export const cmdline: FastifyPluginAsync<{ redact: boolean }> = async function cmdline (fastify, options) {
-  fastify.expvar.register({
-    name: 'cmdline',
-    source: 'fastify-expvar builtin cmdline',
-    value: options.redact ? () => redactArgv(process.argv) : () => process.argv
-  })
+  publishBuiltin(fastify, 'cmdline', options.redact ? () => redactArgv(process.argv) : () => process.argv)
 }

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url'
 import fastifyAutoload from '@fastify/autoload'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { FST_EXPVAR_APP_NOT_FOUND, FST_EXPVAR_INVALID_EXPORT, FST_EXPVAR_LOAD_FAILED } from './errors.js'
+import { isClassSyntax } from './define.js'
 
 export const EXPVARS_FOLDER = 'expvars'
 // The files autoload loads as scripts: .ts, .js, .mjs, .cjs (and .mts, .cts), never declarations.
@@ -70,7 +71,7 @@ async function isModule (file: string): Promise<boolean> {
 function describe (exported: unknown): string | undefined {
   if (typeof exported === 'function') {
     // A class is a function too, but avvio cannot call it: `export default defineExpvars(MyVar)`.
-    return /^class\b/.test(Function.prototype.toString.call(exported)) ? 'a class' : undefined
+    return isClassSyntax(exported) ? 'a class' : undefined
   }
   if (exported === null) return 'null'
   if (Array.isArray(exported)) return 'an array'

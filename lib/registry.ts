@@ -1,7 +1,7 @@
 // The registry: names to vars, Go's get-or-create handles, merge and collision rules, and the document.
 import { format } from 'node:util'
 import type { Collisions, Definition, DocumentOptions, ExpvarLogger, KeyValue, RegistryOptions, Var } from '../types/index.js'
-import { normalizeDefinition } from './define.js'
+import { isClassSyntax, normalizeDefinition } from './define.js'
 import { writeDocument } from './document.js'
 import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_WRONG_KIND } from './errors.js'
 import { type Entry, evaluate, type Source } from './evaluate.js'
@@ -75,9 +75,9 @@ export class Registry {
       return this.#publish(def.name, new FuncVar(def.value), def.source)
     }
     if (isVar(value)) return this.#publish(nameOrDef, value, typeof value.source === 'string' ? value.source : callSite())
-    if (typeof value !== 'function') {
+    if (typeof value !== 'function' || isClassSyntax(value)) {
       checkName(nameOrDef)
-      throw new FST_EXPVAR_INVALID_VAR(quote(nameOrDef), 'register(name, value) takes a function or a var (an object with value() and string())')
+      throw new FST_EXPVAR_INVALID_VAR(quote(nameOrDef), 'register(name, value) takes a function or a var (an object with value() and string()); a class goes to register(Class), without a name')
     }
     return this.#publish(nameOrDef, new FuncVar(value), callSite())
   }

@@ -10,6 +10,8 @@ async function registerWith (options: unknown): Promise<void> {
 }
 
 const invalid: [string, unknown, RegExp][] = [
+  ['timout', { timout: 100 }, /^Invalid option "timout": expected one of the options apps, skip, url, route, cmdline, memstats, builtins, collisions, timeout, registry, got 'timout'$/],
+  ['prefix', { prefix: '/admin' }, /^Invalid option "prefix": expected no prefix \(the plugin is not encapsulated, so Fastify ignores it; use the url option\), got '\/admin'$/],
   ['apps', { apps: 'users' }, /^Invalid option "apps": expected an array of non-empty strings, got 'users'$/],
   ['apps', { apps: ['users', ''] }, /"apps": expected an array of non-empty strings, got \[ 'users', '' \]$/],
   ['skip', { skip: [1] }, /"skip"/],
@@ -38,15 +40,17 @@ for (const [option, options, message] of invalid) {
   })
 }
 
-test('defaults: the route at /debug/vars, cmdline and memstats published', async (t) => {
+test('defaults: the route at /debug/vars, cmdline and memstats published, nothing else', async (t) => {
   const app = Fastify()
   await app.register(expvar)
   const res = await app.inject('/debug/vars')
   t.equal(res.statusCode, 200)
+  t.same(Object.keys(JSON.parse(res.body)), ['cmdline', 'memstats'])
   await app.close()
 })
 
 test('options that are valid register cleanly', async (t) => {
   await t.resolves(registerWith({ cmdline: { redact: false }, memstats: false, builtins: [], collisions: 'error', timeout: 100, url: '/v', route: {} }))
-  await t.resolves(registerWith({ cmdline: {}, apps: [], skip: ['x'] }))
+  await t.resolves(registerWith({ cmdline: {}, apps: [], skip: [] }))
+  await t.resolves(registerWith({ logLevel: 'warn' }), 'Fastify\'s own register options pass')
 })

@@ -76,6 +76,29 @@ test('an empty or non-string name is a coded error', async (t) => {
   t.same(registry.names(), [], 'nothing half-registered')
 })
 
+test('definition classes: a value field counts, a throwing constructor and a named class are coded errors', async (t) => {
+  const registry = new Registry()
+  class FieldValue extends ExpVar {
+    name = 'field'
+    value = (): number => 5
+  }
+  class NoBase {
+    name = 'nobase'
+    value = (): number => 6
+  }
+  registry.register(FieldValue)
+  registry.register(NoBase)
+  t.same(await registry.snapshot(), { field: 5, nobase: 6 })
+  class Throws extends ExpVar {
+    name = 'throws'
+    constructor () { super(); throw new Error('no config') }
+    value (): number { return 1 }
+  }
+  t.throws(() => registry.register(Throws), { code: 'FST_EXPVAR_INVALID_VAR', message: 'Invalid var Throws: its constructor threw: no config', cause: { message: 'no config' } })
+  t.throws(() => registry.register('x', FieldValue as unknown as () => unknown), { code: 'FST_EXPVAR_INVALID_VAR', message: /a class goes to register\(Class\), without a name/ })
+  t.same(registry.names(), ['field', 'nobase'])
+})
+
 test('a var that is not a function or a var is a coded error', async (t) => {
   const registry = new Registry()
   t.throws(() => registry.register('x', 42 as unknown as () => unknown), { code: 'FST_EXPVAR_INVALID_VAR', message: /Invalid var "x": register\(name, value\) takes a function or a var/ })

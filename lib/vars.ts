@@ -7,9 +7,13 @@ function describe (value: unknown): string {
   return value === null ? 'null' : typeof value
 }
 
-function checkNumber (kind: string, method: string, n: unknown, integer: boolean): void {
-  if (typeof n !== 'number' || (integer && !Number.isInteger(n))) {
-    throw new FST_EXPVAR_INVALID_VALUE(`${kind}.${method}`, integer ? 'an integer' : 'a number', typeof n === 'number' ? String(n) : describe(n))
+// An Int is exact only within ±(2^53 − 1): past that a double cannot count by one.
+const INTEGER = 'a safe integer (the Int stays within ±Number.MAX_SAFE_INTEGER)'
+
+/** Checks a new value of an Int or Float; `given` is what the caller passed, for the message. */
+function checkNumber (kind: string, method: string, given: unknown, next: number, integer: boolean): void {
+  if (typeof given !== 'number' || (integer && !Number.isSafeInteger(next))) {
+    throw new FST_EXPVAR_INVALID_VALUE(`${kind}.${method}`, integer ? INTEGER : 'a number', typeof given === 'number' ? String(given) : describe(given))
   }
 }
 
@@ -35,12 +39,13 @@ abstract class NumberVar implements Var {
   }
 
   add (delta: number): void {
-    checkNumber(this.kind, 'add', delta, this.integer)
-    this.n += delta
+    const next = this.n + delta
+    checkNumber(this.kind, 'add', delta, next, this.integer)
+    this.n = next
   }
 
   set (value: number): void {
-    checkNumber(this.kind, 'set', value, this.integer)
+    checkNumber(this.kind, 'set', value, value, this.integer)
     this.n = value
   }
 

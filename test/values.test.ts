@@ -45,7 +45,7 @@ test('Map is an object with sorted keys, Set an array, toJSON is honoured', asyn
   t.equal(await written({ toJSON: () => 'text' }), '"text"')
   t.equal(await written({ outer: { toJSON: () => [1] } }), '{"outer":[1]}', 'nested toJSON is honoured')
   // eslint-disable-next-line no-new-wrappers
-  t.equal(await written([new Number(5), new String('ab'), new Boolean(false)]), '[5,"ab",false]', 'boxed primitives are their values')
+  t.equal(await written([new Number(5), new String('ab'), new Boolean(false), new Boolean(true)]), '[5,"ab",false,true]', 'boxed primitives are their values')
   t.equal(await written(true), 'true')
   t.equal(await written(false), 'false')
   t.equal(await written(null), 'null')

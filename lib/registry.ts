@@ -21,15 +21,16 @@ const WARNING_LOGGER: ExpvarLogger = {
   error: (obj, msg) => process.emitWarning(format(msg, obj), 'ExpvarWarning')
 }
 
-type HandleKind = 'int' | 'float' | 'string' | 'map' | 'func'
+type HandleKind = 'an IntVar' | 'a FloatVar' | 'a StringVar' | 'a MapVar' | 'a FuncVar'
 
-function kindOf (v: Var): HandleKind | 'custom' {
-  if (v instanceof IntVar) return 'int'
-  if (v instanceof FloatVar) return 'float'
-  if (v instanceof StringVar) return 'string'
-  if (v instanceof MapVar) return 'map'
-  if (v instanceof FuncVar) return 'func'
-  return 'custom'
+/** What a var is, as error messages name it. */
+function kindOf (v: Var): HandleKind | 'a custom var' {
+  if (v instanceof IntVar) return 'an IntVar'
+  if (v instanceof FloatVar) return 'a FloatVar'
+  if (v instanceof StringVar) return 'a StringVar'
+  if (v instanceof MapVar) return 'a MapVar'
+  if (v instanceof FuncVar) return 'a FuncVar'
+  return 'a custom var'
 }
 
 function checkName (name: unknown): asserts name is string {
@@ -84,27 +85,27 @@ export class Registry {
 
   /** Go's NewInt, get-or-create: the IntVar published as name. */
   int (name: string): IntVar {
-    return this.#handle(name, 'int', () => new IntVar())
+    return this.#handle(name, 'an IntVar', () => new IntVar())
   }
 
   /** Go's NewFloat, get-or-create. */
   float (name: string): FloatVar {
-    return this.#handle(name, 'float', () => new FloatVar())
+    return this.#handle(name, 'a FloatVar', () => new FloatVar())
   }
 
   /** Go's NewString, get-or-create. */
   string (name: string): StringVar {
-    return this.#handle(name, 'string', () => new StringVar())
+    return this.#handle(name, 'a StringVar', () => new StringVar())
   }
 
   /** Go's NewMap, get-or-create. */
   map (name: string): MapVar {
-    return this.#handle(name, 'map', () => new MapVar())
+    return this.#handle(name, 'a MapVar', () => new MapVar())
   }
 
   /** Go's Publish(name, Func(fn)), get-or-create: an existing func var of that name is returned as it is. */
   func (name: string, fn: () => unknown): FuncVar {
-    return this.#handle(name, 'func', () => new FuncVar(fn))
+    return this.#handle(name, 'a FuncVar', () => new FuncVar(fn))
   }
 
   /** The var published as name (the first, where several sources share it), as Go's Get. */

@@ -117,28 +117,12 @@ export class MapVar implements Var {
 
   /** Adds delta to the IntVar at key, creating it; a key that holds another kind is left as it is. */
   add (key: string, delta: number): void {
-    checkKey('add', key)
-    const current = this.vars.get(key)
-    if (current instanceof IntVar) {
-      current.add(delta)
-    } else if (current === undefined) {
-      const created = new IntVar()
-      created.add(delta)
-      this.insert(key, created)
-    }
+    this.addTo('add', IntVar, key, delta)
   }
 
   /** Adds delta to the FloatVar at key, creating it; a key that holds another kind is left as it is. */
   addFloat (key: string, delta: number): void {
-    checkKey('addFloat', key)
-    const current = this.vars.get(key)
-    if (current instanceof FloatVar) {
-      current.add(delta)
-    } else if (current === undefined) {
-      const created = new FloatVar()
-      created.add(delta)
-      this.insert(key, created)
-    }
+    this.addTo('addFloat', FloatVar, key, delta)
   }
 
   set (key: string, value: Var | null): void {
@@ -186,6 +170,18 @@ export class MapVar implements Var {
       out += (i === 0 ? '' : ', ') + this.quoted[i] + ': ' + (item == null ? 'null' : item.string())
     }
     return out + '}'
+  }
+
+  private addTo (method: string, Kind: typeof IntVar | typeof FloatVar, key: string, delta: number): void {
+    checkKey(method, key)
+    const current = this.vars.get(key)
+    if (current instanceof Kind) {
+      current.add(delta)
+    } else if (current === undefined) {
+      const created = new Kind()
+      created.add(delta)
+      this.insert(key, created)
+    }
   }
 
   private insert (key: string, value: Var | null): void {

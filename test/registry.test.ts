@@ -38,7 +38,7 @@ test('register(name, var) publishes any object with value() and string()', async
   app.expvar.register('counter', counter)
   t.equal(app.expvar.int('counter'), counter, 'a published IntVar is an int handle')
   t.same(await scrape(app), { counter: 3, custom: 7 })
-  t.throws(() => app.expvar.int('custom'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "custom" is a custom var, not a int var' })
+  t.throws(() => app.expvar.int('custom'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "custom" is a custom var, not an IntVar' })
 })
 
 test('handles are get-or-create: the same kind returns the same handle', async (t) => {
@@ -59,11 +59,11 @@ test('a handle of another kind for an existing name is a coded error', async (t)
   const registry = new Registry()
   registry.int('requests')
   registry.register('queue', () => 1)
-  t.throws(() => registry.map('requests'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "requests" is a int var, not a map var' })
+  t.throws(() => registry.map('requests'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "requests" is an IntVar, not a MapVar' })
   t.throws(() => registry.float('requests'), errors.FST_EXPVAR_WRONG_KIND)
   t.throws(() => registry.string('requests'), errors.FST_EXPVAR_WRONG_KIND)
   t.throws(() => registry.func('requests', () => 1), errors.FST_EXPVAR_WRONG_KIND)
-  t.throws(() => registry.int('queue'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "queue" is a func var, not a int var' })
+  t.throws(() => registry.int('queue'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "queue" is a FuncVar, not an IntVar' })
 })
 
 test('an empty or non-string name is a coded error', async (t) => {

@@ -2,5 +2,5 @@ import neostandard from 'neostandard'
 
 export default neostandard({
   ts: true,
-  ignores: ['dist/**', 'coverage/**', '.tap/**', '.pack/**', 'test/fixtures/apps/syntax-error/**']
+  ignores: ['dist/**', 'coverage/**', '.tap/**', 'test/fixtures/apps/syntax-error/**']
 })

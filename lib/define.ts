@@ -16,13 +16,27 @@ export interface NormalDefinition extends VarDefinition {
   readonly source: string
 }
 
-function isClass (def: unknown): def is new () => VarDefinition {
-  return typeof def === 'function' && typeof def.prototype?.value === 'function'
+/** A function written with `class`: it can only be constructed, never called. */
+export function isClassSyntax (value: unknown): boolean {
+  return typeof value === 'function' && /^class\b/.test(Function.prototype.toString.call(value))
+}
+
+/** An ExpVar subclass, or any class whose instances have a value() (a JS class with a value field counts). */
+function isDefinitionClass (def: unknown): def is new () => VarDefinition {
+  return typeof def === 'function' && (def.prototype instanceof ExpVar || typeof def.prototype?.value === 'function' || isClassSyntax(def))
+}
+
+function construct (def: new () => VarDefinition): unknown {
+  try {
+    return Reflect.construct(def, [])
+  } catch (err) {
+    throw new FST_EXPVAR_INVALID_VAR(def.name, `its constructor threw: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 /** Turns `{ name, value }`, an ExpVar instance or an ExpVar subclass into a NormalDefinition. */
 export function normalizeDefinition (def: Definition, source: string): NormalDefinition {
-  const instance: unknown = isClass(def) ? Reflect.construct(def, []) : def
+  const instance: unknown = isDefinitionClass(def) ? construct(def) : def
   if (typeof instance !== 'object' || instance === null) {
     throw new FST_EXPVAR_INVALID_VAR(String(def), 'a definition is { name, value }, an ExpVar instance or an ExpVar subclass')
   }

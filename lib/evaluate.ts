@@ -1,5 +1,5 @@
 // One scrape: pulls every var's value (sync or async, within the timeout), combines same-name
-// sources and writes each entry, leaving out and logging what fails.
+// sources and writes each entry, leaving out and logging whatever fails.
 import type { ExpvarLogger, Var } from '../types/index.js'
 import { writeJSON } from './json.js'
 import { isPlainObject, mergeObjects } from './merge.js'
@@ -22,17 +22,19 @@ export interface Entry {
   readonly sources: Source[]
   /** Set while the combined value cannot be written (a cycle): logged once until it recovers. */
   failing: boolean
-  /** Set once the clash of unmergeable sources has been warned about. */
+  /** Set once the clash of unmergeable sources has been warned about; cleared by a new source. */
   clashWarned: boolean
 }
 
+/** What a source that failed contributes: nothing. */
 const LEFT_OUT = Symbol('left out')
 
-function isThenable (value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
+/** An async value, as pull() hands it on: awaited by evaluate, never written. */
+class Pending {
+  constructor (readonly promise: Promise<unknown>) {}
 }
 
-function fail (log: ExpvarLogger, entry: Entry, source: Source, err: unknown): typeof LEFT_OUT {
+function failSource (log: ExpvarLogger, entry: Entry, source: Source, err: unknown): typeof LEFT_OUT {
   if (!source.failing) {
     source.failing = true
     log.error({ var: entry.name, source: source.origin, err }, `expvar: "${entry.name}" is left out of the scrape until it recovers`)
@@ -40,43 +42,55 @@ function fail (log: ExpvarLogger, entry: Entry, source: Source, err: unknown): t
   return LEFT_OUT
 }
 
+function failEntry (log: ExpvarLogger, entry: Entry, err: unknown): undefined {
+  if (!entry.failing) {
+    entry.failing = true
+    log.error({ var: entry.name, source: entry.sources.map((source) => source.origin).join(', '), err }, `expvar: "${entry.name}" cannot be written and is left out of the scrape until it recovers`)
+  }
+  return undefined
+}
+
+/** A source's value; a thenable as Pending (its `then` read once, here); a throw as LEFT_OUT. */
 function pull (log: ExpvarLogger, entry: Entry, source: Source): unknown {
   try {
-    return source.var.value()
+    const value = source.var.value()
+    if (typeof (value as PromiseLike<unknown> | null)?.then === 'function') return new Pending(Promise.resolve(value))
+    source.failing = false
+    return value
   } catch (err) {
-    return fail(log, entry, source, err)
+    return failSource(log, entry, source, err)
   }
 }
 
-/** Writes an entry whose values are all known; undefined when it is left out. */
+/** Writes an entry whose values are all known; undefined when it is left out. Never throws. */
 function writeEntry (log: ExpvarLogger, entry: Entry, values: readonly unknown[]): string | undefined {
-  const present = values.filter((value) => value !== LEFT_OUT)
-  if (present.length === 0) return undefined
-  let value = present[present.length - 1]
-  if (present.length > 1) {
-    if (present.every(isPlainObject)) {
-      value = mergeObjects(present)
-    } else if (!entry.clashWarned) {
-      entry.clashWarned = true
-      const origins = entry.sources.map((source) => source.origin)
-      log.warn({ var: entry.name, sources: origins }, `expvar: "${entry.name}" is registered by ${origins.join(' and ')}; its values are not all plain objects, so the last registration wins`)
+  try {
+    const present = values.filter((value) => value !== LEFT_OUT)
+    if (present.length === 0) return undefined
+    let value = present[present.length - 1]
+    if (present.length > 1) {
+      if (present.every(isPlainObject)) {
+        value = mergeObjects(present)
+      } else if (!entry.clashWarned) {
+        entry.clashWarned = true
+        const origins = entry.sources.map((source) => source.origin)
+        log.warn({ var: entry.name, sources: origins }, `expvar: "${entry.name}" is registered by ${origins.join(' and ')}; its values are not all plain objects, so the last registration wins`)
+      }
     }
+    return writeValue(log, entry, value)
+  } catch (err) {
+    return failEntry(log, entry, err)
   }
-  return writeValue(log, entry, value)
 }
 
-/** Writes an entry's (combined) value; undefined when it cannot be serialised. */
+/** Writes an entry's (combined) value; undefined when it cannot be written. Never throws. */
 function writeValue (log: ExpvarLogger, entry: Entry, value: unknown): string | undefined {
   try {
     const text = entry.prefix + writeJSON(value)
     entry.failing = false
     return text
   } catch (err) {
-    if (!entry.failing) {
-      entry.failing = true
-      log.error({ var: entry.name, source: entry.sources.map((source) => source.origin).join(', '), err }, `expvar: "${entry.name}" cannot be serialised and is left out of the scrape until it recovers`)
-    }
-    return undefined
+    return failEntry(log, entry, err)
   }
 }
 
@@ -87,7 +101,7 @@ function writeOwn (log: ExpvarLogger, entry: Entry, source: Source): string | un
     source.failing = false
     return text
   } catch (err) {
-    fail(log, entry, source, err)
+    failSource(log, entry, source, err)
     return undefined
   }
 }
@@ -103,6 +117,7 @@ interface Waiting {
 /**
  * Evaluates entries into their written `"name": value` texts, in order, leaving out failures.
  * Synchronous when every value is; otherwise waits for the async ones at most `timeout` ms.
+ * Never throws or rejects: whatever a var does, the rest of the document is written.
  */
 export function evaluate (entries: readonly Entry[], timeout: number, log: ExpvarLogger): string[] | Promise<string[]> {
   const texts: (string | undefined)[] = new Array(entries.length)
@@ -113,53 +128,45 @@ export function evaluate (entries: readonly Entry[], timeout: number, log: Expva
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as Entry
     const sources = entry.sources
-    let values: unknown[]
-    if (sources.length === 1) {
+    if (sources.length === 1 && !(sources[0] as Source).pulled) {
+      texts[i] = writeOwn(log, entry, sources[0] as Source)
+      continue
+    }
+    try {
+      const values = sources.map((source) => pull(log, entry, source))
       // The usual entry, one var with a sync value, is written without the bookkeeping below.
-      const source = sources[0] as Source
-      if (!source.pulled) {
-        texts[i] = writeOwn(log, entry, source)
+      if (values.length === 1 && !(values[0] instanceof Pending)) {
+        texts[i] = values[0] === LEFT_OUT ? undefined : writeValue(log, entry, values[0])
         continue
       }
-      const value = pull(log, entry, source)
-      if (value === LEFT_OUT) continue
-      if (!isThenable(value)) {
-        source.failing = false
-        texts[i] = writeValue(log, entry, value)
-        continue
+      const unsettled = new Set<number>()
+      for (let j = 0; j < values.length; j++) {
+        const pending = values[j]
+        if (!(pending instanceof Pending)) continue
+        const source = sources[j] as Source
+        unsettled.add(j)
+        settling.push(pending.promise.then(
+          (resolved) => {
+            if (done) return
+            unsettled.delete(j)
+            source.failing = false
+            values[j] = resolved
+          },
+          (err: unknown) => {
+            if (done) return
+            unsettled.delete(j)
+            values[j] = failSource(log, entry, source, err)
+          }
+        ))
       }
-      values = [value]
-    } else {
-      values = sources.map((source) => pull(log, entry, source))
-    }
-    const unsettled = new Set<number>()
-    for (let j = 0; j < values.length; j++) {
-      const source = sources[j] as Source
-      const value = values[j]
-      if (value === LEFT_OUT) continue
-      if (!isThenable(value)) {
-        source.failing = false
-        continue
+      if (unsettled.size === 0) {
+        texts[i] = writeEntry(log, entry, values)
+      } else {
+        waiting.push({ index: i, entry, values, unsettled })
       }
-      unsettled.add(j)
-      settling.push(Promise.resolve(value).then(
-        (resolved) => {
-          if (done) return
-          unsettled.delete(j)
-          source.failing = false
-          values[j] = resolved
-        },
-        (err: unknown) => {
-          if (done) return
-          unsettled.delete(j)
-          values[j] = fail(log, entry, source, err)
-        }
-      ))
-    }
-    if (unsettled.size === 0) {
-      texts[i] = writeEntry(log, entry, values)
-    } else {
-      waiting.push({ index: i, entry, values, unsettled })
+    } catch (err) {
+      // A value that throws even when looked at (a Proxy's traps): this entry only is left out.
+      texts[i] = failEntry(log, entry, err)
     }
   }
 
@@ -174,7 +181,7 @@ export function evaluate (entries: readonly Entry[], timeout: number, log: Expva
       clearTimeout(timer)
       for (const { index, entry, values, unsettled } of waiting) {
         for (const j of unsettled) {
-          values[j] = fail(log, entry, entry.sources[j] as Source, new Error(`value() did not settle within ${timeout} ms`))
+          values[j] = failSource(log, entry, entry.sources[j] as Source, new Error(`value() did not settle within ${timeout} ms`))
         }
         texts[index] = writeEntry(log, entry, values)
       }

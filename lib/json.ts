@@ -29,17 +29,20 @@ export function quote (s: string): string {
   return GO_DIFFERS.test(s) ? json.replace(GO_REWRITE, goEscape) : json
 }
 
-/** A JSON number: integers as integer literals however large, non-finite values as null. */
+// From 2^53 on every double is an integer, and JS would print its shortest form, not its digits.
+const EXACT = 2 ** 53
+
+/** A JSON number: integers as their exact integer literal however large, non-finite values as null. */
 export function numberJSON (n: number): string {
-  if (n < 1e21 && n > -1e21) return '' + n
-  // Every double this large is an integer: print its digits, not 1e+21.
+  if (n < EXACT && n > -EXACT) return '' + n
   return Number.isFinite(n) ? BigInt(n).toString() : 'null'
 }
 
 /**
- * Serialises a var's value. Like JSON.stringify, but: undefined, functions and symbols become null
- * (also inside objects); bigint is an exact integer; Map becomes an object with sorted keys, Set an
- * array; strings use Go's escapes. Throws on a cycle or a Promise nested in the value.
+ * Serialises a var's value. Like JSON.stringify, but: undefined is null, also inside objects (a
+ * function or symbol is null in an array and left out of an object); bigint is an exact integer;
+ * Map becomes an object with sorted keys, Set an array; integers are exact integer literals;
+ * strings use Go's escapes. Throws on a cycle or a Promise nested in the value.
  */
 export function writeJSON (value: unknown): string {
   if (!isPlainData(value, 0)) return write(value, [])
@@ -66,7 +69,8 @@ function isPlainData (value: unknown, depth: number): boolean {
     case 'boolean':
       return true
     case 'number':
-      return (value < 1e21 && value > -1e21) || !Number.isFinite(value)
+      // JSON.stringify prints integers from 2^53 on in their shortest form, not their digits.
+      return (value < EXACT && value > -EXACT) || !Number.isFinite(value)
     case 'object':
       return value === null || isPlainContainer(value, depth)
     default:
@@ -105,9 +109,18 @@ function write (value: unknown, ancestors: object[]): string {
 }
 
 function writeObject (value: object, ancestors: object[]): string {
-  if (ancestors.includes(value)) throw new TypeError('the value contains a cycle')
   const toJSON = (value as { toJSON?: unknown }).toJSON
-  if (typeof toJSON === 'function') return write(toJSON.call(value), ancestors)
+  if (typeof toJSON !== 'function') return writeStructure(value, ancestors)
+  // As JSON.stringify does: what toJSON returns is written without asking it for toJSON again.
+  const replaced: unknown = toJSON.call(value)
+  return typeof replaced === 'object' && replaced !== null ? writeStructure(replaced, ancestors) : write(replaced, ancestors)
+}
+
+function writeStructure (value: object, ancestors: object[]): string {
+  if (ancestors.includes(value)) throw new TypeError('the value contains a cycle')
+  if (value instanceof Number) return numberJSON(value.valueOf())
+  if (value instanceof String) return quote(value.valueOf())
+  if (value instanceof Boolean) return value.valueOf() ? 'true' : 'false'
   if (typeof (value as { then?: unknown }).then === 'function') {
     throw new TypeError('the value contains a Promise; only the var itself may be async')
   }
@@ -123,7 +136,10 @@ function writeObject (value: object, ancestors: object[]): string {
     out = '{'
     let first = true
     for (const key of Object.keys(value)) {
-      out += (first ? '' : ',') + quote(key) + ':' + write((value as Record<string, unknown>)[key], ancestors)
+      const item = (value as Record<string, unknown>)[key]
+      // Methods and symbols are not data: left out, as JSON.stringify does. undefined is null.
+      if (typeof item === 'function' || typeof item === 'symbol') continue
+      out += (first ? '' : ',') + quote(key) + ':' + write(item, ancestors)
       first = false
     }
     out += '}'

@@ -7,6 +7,9 @@ import { Registry } from './registry.js'
 
 export const DEFAULT_URL = '/debug/vars'
 export const BUILTIN_NAMES: readonly BuiltinName[] = ['resource', 'process', 'eventloop', 'http']
+const OPTIONS = ['apps', 'skip', 'url', 'route', 'cmdline', 'memstats', 'builtins', 'collisions', 'timeout', 'registry']
+// Fastify's own register options, which reach the plugin beside its own.
+const FASTIFY_OPTIONS = ['logLevel', 'logSerializers']
 // The route's own keys: set by the plugin, so a passthrough cannot silently replace them.
 const RESERVED_ROUTE_KEYS = ['url', 'path', 'method', 'handler']
 
@@ -71,6 +74,10 @@ function resolveRegistry (options: FastifyExpvarOptions, log: FastifyBaseLogger)
 }
 
 export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseLogger): ResolvedOptions {
+  // fastify-plugin makes Fastify ignore prefix: say so rather than serve at an unexpected path.
+  if ('prefix' in options) invalid('prefix', 'no prefix (the plugin is not encapsulated, so Fastify ignores it; use the url option)', (options as { prefix: unknown }).prefix)
+  const unknown = Object.keys(options).find((key) => !OPTIONS.includes(key) && !FASTIFY_OPTIONS.includes(key))
+  if (unknown !== undefined) invalid(unknown, `one of the options ${OPTIONS.join(', ')}`, unknown)
   const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, builtins = [] } = options
   if (url !== false && (typeof url !== 'string' || !url.startsWith('/'))) invalid('url', 'a path starting with "/" or false', url)
   if (typeof memstats !== 'boolean') invalid('memstats', 'a boolean', memstats)

@@ -1,9 +1,9 @@
 // The registry: names to vars, Go's get-or-create handles, merge and collision rules, and the document.
 import { format } from 'node:util'
 import type { Collisions, Definition, DocumentOptions, ExpvarLogger, KeyValue, RegistryOptions, Var } from '../types/index.js'
-import { normalizeDefinition } from './define.js'
+import { isClassSyntax, normalizeDefinition } from './define.js'
 import { writeDocument } from './document.js'
-import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_WRONG_KIND } from './errors.js'
+import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_WRONG_KIND } from './errors.js'
 import { type Entry, evaluate, type Source } from './evaluate.js'
 import { quote } from './json.js'
 import { callSite } from './source.js'
@@ -11,6 +11,8 @@ import { FloatVar, FuncVar, IntVar, isVar, MapVar, StringVar } from './vars.js'
 
 export const DEFAULT_COLLISIONS: Collisions = 'merge'
 export const DEFAULT_TIMEOUT = 500
+// The longest delay a Node timer takes; a longer one would fire after 1 ms.
+const MAX_TIMEOUT = 2 ** 31 - 1
 const COLLISIONS: readonly Collisions[] = ['merge', 'error']
 
 /** Without a logger, failures still surface: as process warnings, never silently. */
@@ -19,15 +21,16 @@ const WARNING_LOGGER: ExpvarLogger = {
   error: (obj, msg) => process.emitWarning(format(msg, obj), 'ExpvarWarning')
 }
 
-type HandleKind = 'int' | 'float' | 'string' | 'map' | 'func'
+type HandleKind = 'an IntVar' | 'a FloatVar' | 'a StringVar' | 'a MapVar' | 'a FuncVar'
 
-function kindOf (v: Var): HandleKind | 'custom' {
-  if (v instanceof IntVar) return 'int'
-  if (v instanceof FloatVar) return 'float'
-  if (v instanceof StringVar) return 'string'
-  if (v instanceof MapVar) return 'map'
-  if (v instanceof FuncVar) return 'func'
-  return 'custom'
+/** What a var is, as error messages name it. */
+function kindOf (v: Var): HandleKind | 'a custom var' {
+  if (v instanceof IntVar) return 'an IntVar'
+  if (v instanceof FloatVar) return 'a FloatVar'
+  if (v instanceof StringVar) return 'a StringVar'
+  if (v instanceof MapVar) return 'a MapVar'
+  if (v instanceof FuncVar) return 'a FuncVar'
+  return 'a custom var'
 }
 
 function checkName (name: unknown): asserts name is string {
@@ -50,8 +53,8 @@ export class Registry {
     if (!COLLISIONS.includes(collisions)) {
       throw new FST_EXPVAR_INVALID_OPTION('collisions', `expected "merge" or "error", got ${String(collisions)}`)
     }
-    if (typeof timeout !== 'number' || !(timeout > 0) || !Number.isFinite(timeout)) {
-      throw new FST_EXPVAR_INVALID_OPTION('timeout', `expected a positive number of milliseconds, got ${String(timeout)}`)
+    if (typeof timeout !== 'number' || !(timeout > 0 && timeout <= MAX_TIMEOUT)) {
+      throw new FST_EXPVAR_INVALID_OPTION('timeout', `expected a positive number of milliseconds up to ${MAX_TIMEOUT}, got ${String(timeout)}`)
     }
     if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
       throw new FST_EXPVAR_INVALID_OPTION('logger', 'expected a logger with warn and error methods (pino, fastify.log)')
@@ -73,36 +76,36 @@ export class Registry {
       return this.#publish(def.name, new FuncVar(def.value), def.source)
     }
     if (isVar(value)) return this.#publish(nameOrDef, value, typeof value.source === 'string' ? value.source : callSite())
-    if (typeof value !== 'function') {
+    if (typeof value !== 'function' || isClassSyntax(value)) {
       checkName(nameOrDef)
-      throw new FST_EXPVAR_INVALID_VAR(quote(nameOrDef), 'register(name, value) takes a function or a var (an object with value() and string())')
+      throw new FST_EXPVAR_INVALID_VAR(quote(nameOrDef), 'register(name, value) takes a function or a var (an object with value() and string()); a class goes to register(Class), without a name')
     }
     return this.#publish(nameOrDef, new FuncVar(value), callSite())
   }
 
   /** Go's NewInt, get-or-create: the IntVar published as name. */
   int (name: string): IntVar {
-    return this.#handle(name, 'int', () => new IntVar())
+    return this.#handle(name, 'an IntVar', () => new IntVar())
   }
 
   /** Go's NewFloat, get-or-create. */
   float (name: string): FloatVar {
-    return this.#handle(name, 'float', () => new FloatVar())
+    return this.#handle(name, 'a FloatVar', () => new FloatVar())
   }
 
   /** Go's NewString, get-or-create. */
   string (name: string): StringVar {
-    return this.#handle(name, 'string', () => new StringVar())
+    return this.#handle(name, 'a StringVar', () => new StringVar())
   }
 
   /** Go's NewMap, get-or-create. */
   map (name: string): MapVar {
-    return this.#handle(name, 'map', () => new MapVar())
+    return this.#handle(name, 'a MapVar', () => new MapVar())
   }
 
   /** Go's Publish(name, Func(fn)), get-or-create: an existing func var of that name is returned as it is. */
   func (name: string, fn: () => unknown): FuncVar {
-    return this.#handle(name, 'func', () => new FuncVar(fn))
+    return this.#handle(name, 'a FuncVar', () => new FuncVar(fn))
   }
 
   /** The var published as name (the first, where several sources share it), as Go's Get. */
@@ -110,11 +113,23 @@ export class Registry {
     return this.#entries.get(name)?.sources[0]?.var
   }
 
-  /** Removes name and every var published under it. */
-  delete (name: string): boolean {
-    const deleted = this.#entries.delete(name)
-    if (deleted) this.#sorted = null
-    return deleted
+  /**
+   * Removes name and every var published under it; with a var, only that registration of the
+   * name (the name goes when its last registration does). True when something was removed.
+   */
+  delete (name: string, v?: Var): boolean {
+    const entry = this.#entries.get(name)
+    if (entry === undefined) return false
+    if (v !== undefined) {
+      const index = entry.sources.findIndex((source) => source.var === v)
+      if (index === -1) return false
+      entry.sources.splice(index, 1)
+      entry.clashWarned = false
+      if (entry.sources.length > 0) return true
+    }
+    this.#entries.delete(name)
+    this.#sorted = null
+    return true
   }
 
   /** The published names, sorted. */
@@ -137,10 +152,14 @@ export class Registry {
    * evaluation of the same names is under way share it.
    */
   document (options: DocumentOptions = {}): Promise<string> {
-    const key = options.vars === undefined ? '' : '\0' + options.vars.join('\0')
+    const { vars } = options
+    if (vars !== undefined && !(Array.isArray(vars) && vars.every((name) => typeof name === 'string'))) {
+      return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.document', 'vars as an array of names', String(vars)))
+    }
+    const key = vars === undefined ? '' : JSON.stringify(vars)
     const shared = this.#inflight.get(key)
     if (shared !== undefined) return shared
-    const entries = options.vars === undefined ? this.#sortedEntries() : this.#select(options.vars)
+    const entries = vars === undefined ? this.#sortedEntries() : this.#select(vars)
     const texts = evaluate(entries, this.#timeout, options.log ?? this.#log)
     if (Array.isArray(texts)) return Promise.resolve(writeDocument(texts))
     const pending = texts.then(writeDocument).finally(() => this.#inflight.delete(key))
@@ -180,6 +199,8 @@ export class Registry {
       throw new FST_EXPVAR_DUPLICATE(name, (entry.sources[0] as Source).origin, origin)
     }
     entry.sources.push({ var: v, pulled: v instanceof FuncVar, origin, failing: false })
+    // A new source may clash where the old ones merged: warn anew.
+    entry.clashWarned = false
     return v
   }
 }

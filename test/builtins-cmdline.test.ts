@@ -115,6 +115,11 @@ test('URL credentials are redacted wherever they appear, up to the last @ of the
   ])
 })
 
+test('query parameters with secret-looking names are redacted, the others kept', async (t) => {
+  const cmdline = await cmdlineWith(t, ['node', 'app.js', 'https://api.example/v1?api_key=abc123&page=2', '--hook=https://h.example/x?user=a&access_token=t0k#top'])
+  t.same(cmdline, ['node', 'app.js', 'https://api.example/v1?api_key=[REDACTED]&page=2', '--hook=https://h.example/x?user=a&access_token=[REDACTED]#top'])
+})
+
 test('cmdline is read at every scrape, as Go reads os.Args', async (t) => {
   const saved = process.argv
   t.teardown(() => { process.argv = saved })

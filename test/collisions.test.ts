@@ -33,6 +33,10 @@ test('any other clash: the later registration wins, with one warning naming both
   for (const source of warnings[0]?.sources ?? []) t.match(source, /collisions\.test\.ts:\d+:\d+$/)
   t.not(warnings[0]?.sources?.[0], warnings[0]?.sources?.[1])
   t.match(warnings[0]?.msg, /"version" is registered by .* and .*the last registration wins/)
+  app.expvar.register('version', () => 3)
+  t.same(await scrape(app), { version: 3 })
+  t.equal(logsFor(logs, 'version', WARN).length, 2, 'a later clash is warned about anew')
+  t.equal(logsFor(logs, 'version', WARN)[1]?.sources?.length, 3)
 })
 
 test('a failing source of a shared name leaves the others served', async (t) => {

@@ -1,12 +1,12 @@
 // App discovery: expvars/ folders of the apps given, loaded in a stable order, with a skip list,
 // and failures that name the file.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import Fastify from 'fastify'
 import { type Test, test } from 'tap'
-import expvar from '../index.js'
-import { WARN, build, logsFor, scrape } from './helpers.js'
+import expvar, { Registry } from '../index.js'
+import { ERROR, WARN, build, logsFor, scrape } from './helpers.js'
 
 const APPS = join(import.meta.dirname, 'fixtures', 'apps')
 const app = (name: string): string => join(APPS, name)
@@ -78,6 +78,7 @@ test('an app folder that does not exist fails register with FST_EXPVAR_APP_NOT_F
     message: `App folder no/such/app does not exist (resolved to ${join(process.cwd(), 'no/such/app')})`
   })
   await t.rejects(build({ apps: [join(APPS, 'plain', 'README.md')] }), { code: 'FST_EXPVAR_APP_NOT_FOUND' }, 'a file is not an app folder')
+  await t.rejects(build({ apps: ['no/such/app'], skip: ['app'] }), { code: 'FST_EXPVAR_APP_NOT_FOUND' }, 'skipped or not: a typo is caught')
 })
 
 test('a file that throws at import fails with FST_EXPVAR_LOAD_FAILED naming it, with the cause', async (t) => {
@@ -100,6 +101,64 @@ test('a default export that is not a plugin is a coded error naming the file, no
     message: `The default export of expvar file ${join(app('plain-object-export'), 'expvars', 'object.ts')} is a plain object: export a Fastify plugin or defineExpvars(...)`
   })
   await t.rejects(build({ apps: [app('number-export')] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /number\.mjs is number:/ })
+  await t.rejects(build({ apps: [app('instance-export')] }), {
+    code: 'FST_EXPVAR_INVALID_EXPORT',
+    message: `The default export of expvar file ${join(app('instance-export'), 'expvars', 'signups.ts')} is an instance of Signups: export a Fastify plugin or defineExpvars(...)`
+  })
+  await t.rejects(build({ apps: [await tempApp(t, { 'bare.mjs': 'export default Object.create(null)\n' })] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /bare\.mjs is a plain object:/ })
+})
+
+test('a file that default-exports an ExpVar subclass is a coded error, not a crash: defineExpvars(Example) was meant', async (t) => {
+  await t.rejects(build({ apps: [app('class-export')] }), {
+    code: 'FST_EXPVAR_INVALID_EXPORT',
+    message: `The default export of expvar file ${join(app('class-export'), 'expvars', 'example.ts')} is a class: export a Fastify plugin or defineExpvars(...)`
+  })
+})
+
+test('index and autohooks files are var files like the others; autoload = false opts a file out', async (t) => {
+  const { app: server } = await build({ apps: [app('special-names')] })
+  t.same(await scrape(server), { hooks: 'loaded', index: 'loaded', other: 'loaded' })
+})
+
+test('the first file that fails is the one named, and the files after it are not loaded', async (t) => {
+  const file = join(app('two-failing'), 'expvars', 'a-first.ts')
+  await t.rejects(build({ apps: [app('two-failing')] }), {
+    code: 'FST_EXPVAR_LOAD_FAILED',
+    message: `Could not load expvar file ${file}: Invalid var name "": a var name must be a non-empty string`,
+    cause: { code: 'FST_EXPVAR_INVALID_NAME' }
+  })
+})
+
+test('a failure before the var files (a builtin) is not blamed on a var file', async (t) => {
+  const registry = new Registry({ collisions: 'error' })
+  registry.register('memstats', () => 'taken')
+  await t.rejects(build({ registry, memstats: true, apps: [app('billing')] }), { code: 'FST_EXPVAR_DUPLICATE', message: /^Var "memstats" is already registered/ })
+})
+
+test('a skip entry that matches no app is warned about: the vars it should hide are served', async (t) => {
+  const { app: server, logs } = await build({ apps: [app('billing')], skip: ['biling', 'billing/'] })
+  t.same(await scrape(server), { invoices: 12 }, 'a trailing slash is not a folder name')
+  t.same(logs.filter((line) => line.level === WARN).map((line) => [line.msg, line.skip]), [
+    ['expvar: skip entry matches no app', 'biling'],
+    ['expvar: skip entry matches no app', 'billing/']
+  ])
+  const { logs: quiet } = await build({ apps: [app('billing'), app('users')], skip: ['billing', app('users')] })
+  t.equal(quiet.filter((line) => line.level === WARN).length, 0, 'no warning when every entry matches')
+})
+
+test('an fp-wrapped var file registers in the app\'s context: its hook reaches the app\'s routes', async (t) => {
+  const server = Fastify()
+  await server.register(expvar, { apps: [app('hooks')], cmdline: false, memstats: false })
+  server.get('/', async () => 'ok')
+  await server.inject('/')
+  await server.inject('/')
+  t.same(await scrape(server), { requests: 3 }, 'two requests to / and the scrape itself')
+})
+
+test('a var from a file that fails at scrape time is logged with its file as source', async (t) => {
+  const { app: server, logs } = await build({ apps: [app('failing')] })
+  t.same(await scrape(server), {})
+  t.match(logsFor(logs, 'flaky', ERROR)[0], { source: /fixtures\/apps\/failing\/expvars\/flaky\.ts:\d+:\d+$/, err: { message: 'upstream down' } })
 })
 
 test('a file that registers an invalid var fails ready() with FST_EXPVAR_LOAD_FAILED naming it', async (t) => {
@@ -141,4 +200,25 @@ test('a compiled CommonJS app (no package.json) loads its .js files', async (t) 
 test('exports of null or an array are named in the error', async (t) => {
   await t.rejects(build({ apps: [await tempApp(t, { 'null.js': 'module.exports = null\n' })] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /null\.js is null:/ })
   await t.rejects(build({ apps: [await tempApp(t, { 'list.mjs': 'export default []\n' })] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /list\.mjs is an array:/ })
+})
+
+test('each var file is evaluated once: the check before autoload shares its module cache', async (t) => {
+  const counted = (name: string): string => `globalThis.expvarImports = (globalThis.expvarImports ?? 0) + 1\n${name}\n`
+  const root = await tempApp(t, {
+    'a.cjs': counted("module.exports = async function (fastify) { fastify.expvar.register('cjs', () => globalThis.expvarImports) }"),
+    'b.mjs': counted("export default async function (fastify) { fastify.expvar.register('mjs', () => globalThis.expvarImports) }"),
+    'c.js': counted("module.exports = async function (fastify) { fastify.expvar.register('js', () => globalThis.expvarImports) }")
+  })
+  t.teardown(() => { delete (globalThis as { expvarImports?: number }).expvarImports })
+  const { app: server } = await build({ apps: [root] })
+  t.same(await scrape(server), { cjs: 3, js: 3, mjs: 3 })
+})
+
+test('a symbolic link in expvars/ is not loaded, and a warning says so', async (t) => {
+  const root = await tempApp(t, { 'real.mjs': "export default async function (fastify) { fastify.expvar.register('real', () => 1) }\n" })
+  await symlink(join(root, 'expvars', 'real.mjs'), join(root, 'expvars', 'linked.mjs'))
+  const { app: server, logs } = await build({ apps: [root] })
+  t.same(await scrape(server), { real: 1 })
+  const warning = logs.find((line) => line.level === WARN && line.file === join(root, 'expvars', 'linked.mjs'))
+  t.match(warning?.msg, /symbolic link in expvars\/ is not loaded/)
 })

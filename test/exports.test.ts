@@ -1,7 +1,8 @@
 // Every consumer style works from the packed tarball, as it is published: import default, import
 // named, require(), register(import()), and TypeScript sees typed app.expvar.
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { test } from 'tap'
@@ -43,16 +44,17 @@ const printScrape = `
   process.stdout.write(body)`
 
 test('the packed tarball works for every consumer style', async (t) => {
-  await mkdir(join(root, '.pack'), { recursive: true })
-  const dir = await mkdtemp(join(root, '.pack', 'consumer-'))
+  // A consumer outside the repository, so that nothing resolves from the repository's node_modules:
+  // the tarball's declared dependencies (and its fastify peer) are installed as a user's would be.
+  const dir = await mkdtemp(join(tmpdir(), 'fastify-expvar-consumer-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
   const { stdout: packed } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, env })
   const [{ filename, files }] = JSON.parse(packed) as [{ filename: string, files: { path: string }[] }]
   t.ok(files.some((file) => file.path === 'dist/index.js'), 'the build is in the tarball')
   t.ok(files.some((file) => file.path === 'dist/index.d.ts'), 'the types are in the tarball')
   t.notOk(files.some((file) => file.path.startsWith('test/') || file.path.startsWith('lib/')), 'sources and tests are not')
-  const installed = join(dir, 'node_modules', 'fastify-expvar')
-  await mkdir(installed, { recursive: true })
-  await run('tar', ['-xzf', join(dir, filename), '-C', installed, '--strip-components=1'], { env })
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, filename)], { cwd: dir, env })
 
   let style = 0
   for (const [file, source] of Object.entries(consumers)) {
@@ -75,7 +77,6 @@ test('the packed tarball works for every consumer style', async (t) => {
     // @ts-expect-error not a builtin
     await app.register(fastifyExpvar, { builtins: ['gc'] })
   `)
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
   await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: [] },
     files: ['consumer.ts']

@@ -137,3 +137,42 @@ test('concurrent scrapes of different ?vars= do not share', async (t) => {
   t.same(b, { b: 'b' })
   t.same(all, { a: 'a', b: 'b' })
 })
+
+test('values that throw when looked at cost only their own entry, sync or async', async (t) => {
+  const { app, logs } = await build()
+  const throwingGetter = { get broken () { throw new Error('getter') } }
+  const cycle: Record<string, unknown> = {}
+  cycle.self = cycle
+  const trap = new Proxy({}, { getPrototypeOf () { throw new Error('trap') } })
+  app.expvar.register('getter', () => throwingGetter)
+  app.expvar.register('merged getter', () => ({ a: 1 }))
+  app.expvar.register('merged getter', () => throwingGetter)
+  app.expvar.register('merged cycle', () => ({ a: 1 }))
+  app.expvar.register('merged cycle', () => cycle)
+  app.expvar.register('proxy', () => trap)
+  app.expvar.register('merged proxy', () => ({ a: 1 }))
+  app.expvar.register('merged proxy', () => trap)
+  app.expvar.register('then getter', () => ({ get then () { throw new Error('then getter') } }))
+  app.expvar.register('async getter', async () => throwingGetter)
+  app.expvar.register('async merged', async () => ({ a: 1 }))
+  app.expvar.register('async merged', async () => cycle)
+  app.expvar.int('good').add(1)
+  for (let i = 0; i < 2; i++) {
+    const res = await app.inject('/debug/vars')
+    t.equal(res.statusCode, 200)
+    t.same(JSON.parse(res.body), { good: 1 }, 'every bad entry is left out, the good one served')
+  }
+  for (const name of ['getter', 'merged getter', 'merged cycle', 'proxy', 'merged proxy', 'then getter', 'async getter', 'async merged']) {
+    t.equal(logsFor(logs, name, ERROR).length, 1, `"${name}" is logged once`)
+  }
+  t.equal(logsFor(logs, 'then getter', ERROR)[0]?.err?.message, 'then getter')
+})
+
+test('scrapes of different ?vars= lists never share, however the names are spelled', async (t) => {
+  const { app } = await build()
+  app.expvar.register('a', async () => { await sleep(10); return 'A' })
+  app.expvar.register('b', async () => 'B')
+  const [both, nul] = await Promise.all([app.inject('/debug/vars?vars=a,b'), app.inject('/debug/vars?vars=a%00b')])
+  t.same(JSON.parse(both.body), { a: 'A', b: 'B' })
+  t.same(JSON.parse(nul.body), {}, 'the name "a\\0b" is not "a" and "b"')
+})

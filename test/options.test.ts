@@ -10,6 +10,8 @@ async function registerWith (options: unknown): Promise<void> {
 }
 
 const invalid: [string, unknown, RegExp][] = [
+  ['timout', { timout: 100 }, /^Invalid option "timout": expected one of the options apps, skip, url, route, cmdline, memstats, builtins, collisions, timeout, registry, got 'timout'$/],
+  ['prefix', { prefix: '/admin' }, /^Invalid option "prefix": expected no prefix \(the plugin is not encapsulated, so Fastify ignores it; use the url option\), got '\/admin'$/],
   ['apps', { apps: 'users' }, /^Invalid option "apps": expected an array of non-empty strings, got 'users'$/],
   ['apps', { apps: ['users', ''] }, /"apps": expected an array of non-empty strings, got \[ 'users', '' \]$/],
   ['skip', { skip: [1] }, /"skip"/],
@@ -25,7 +27,8 @@ const invalid: [string, unknown, RegExp][] = [
   ['builtins', { builtins: ['gc'] }, /"builtins": expected names among resource, process, eventloop, http, got 'gc'/],
   ['builtins', { builtins: 'http' }, /"builtins"/],
   ['collisions', { collisions: 'last' }, /"collisions": expected "merge" or "error", got last/],
-  ['timeout', { timeout: -1 }, /"timeout": expected a positive number of milliseconds, got -1/],
+  ['timeout', { timeout: -1 }, /"timeout": expected a positive number of milliseconds up to 2147483647, got -1/],
+  ['timeout', { timeout: 2 ** 31 }, /"timeout": expected .* got 2147483648/],
   ['registry', { registry: {} }, /"registry": expected a Registry/],
   ['collisions', { registry: new Registry(), collisions: 'error' }, /"collisions": expected no collisions option beside registry/],
   ['timeout', { registry: new Registry(), timeout: 10 }, /"timeout": expected no timeout option beside registry/]
@@ -37,15 +40,17 @@ for (const [option, options, message] of invalid) {
   })
 }
 
-test('defaults: the route at /debug/vars, cmdline and memstats published', async (t) => {
+test('defaults: the route at /debug/vars, cmdline and memstats published, nothing else', async (t) => {
   const app = Fastify()
   await app.register(expvar)
   const res = await app.inject('/debug/vars')
   t.equal(res.statusCode, 200)
+  t.same(Object.keys(JSON.parse(res.body)), ['cmdline', 'memstats'])
   await app.close()
 })
 
 test('options that are valid register cleanly', async (t) => {
   await t.resolves(registerWith({ cmdline: { redact: false }, memstats: false, builtins: [], collisions: 'error', timeout: 100, url: '/v', route: {} }))
-  await t.resolves(registerWith({ cmdline: {}, apps: [], skip: ['x'] }))
+  await t.resolves(registerWith({ cmdline: {}, apps: [], skip: [] }))
+  await t.resolves(registerWith({ logLevel: 'warn' }), 'Fastify\'s own register options pass')
 })

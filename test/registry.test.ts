@@ -38,7 +38,7 @@ test('register(name, var) publishes any object with value() and string()', async
   app.expvar.register('counter', counter)
   t.equal(app.expvar.int('counter'), counter, 'a published IntVar is an int handle')
   t.same(await scrape(app), { counter: 3, custom: 7 })
-  t.throws(() => app.expvar.int('custom'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "custom" is a custom var, not a int var' })
+  t.throws(() => app.expvar.int('custom'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "custom" is a custom var, not an IntVar' })
 })
 
 test('handles are get-or-create: the same kind returns the same handle', async (t) => {
@@ -59,11 +59,11 @@ test('a handle of another kind for an existing name is a coded error', async (t)
   const registry = new Registry()
   registry.int('requests')
   registry.register('queue', () => 1)
-  t.throws(() => registry.map('requests'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "requests" is a int var, not a map var' })
+  t.throws(() => registry.map('requests'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "requests" is an IntVar, not a MapVar' })
   t.throws(() => registry.float('requests'), errors.FST_EXPVAR_WRONG_KIND)
   t.throws(() => registry.string('requests'), errors.FST_EXPVAR_WRONG_KIND)
   t.throws(() => registry.func('requests', () => 1), errors.FST_EXPVAR_WRONG_KIND)
-  t.throws(() => registry.int('queue'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "queue" is a func var, not a int var' })
+  t.throws(() => registry.int('queue'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "queue" is a FuncVar, not an IntVar' })
 })
 
 test('an empty or non-string name is a coded error', async (t) => {
@@ -74,6 +74,29 @@ test('an empty or non-string name is a coded error', async (t) => {
   t.throws(() => registry.register({ name: '', value: () => 1 }), { code: 'FST_EXPVAR_INVALID_NAME' })
   t.throws(() => registry.register({ value: () => 1 } as unknown as ExpVar), { code: 'FST_EXPVAR_INVALID_NAME', message: /name undefined/ })
   t.same(registry.names(), [], 'nothing half-registered')
+})
+
+test('definition classes: a value field counts, a throwing constructor and a named class are coded errors', async (t) => {
+  const registry = new Registry()
+  class FieldValue extends ExpVar {
+    name = 'field'
+    value = (): number => 5
+  }
+  class NoBase {
+    name = 'nobase'
+    value = (): number => 6
+  }
+  registry.register(FieldValue)
+  registry.register(NoBase)
+  t.same(await registry.snapshot(), { field: 5, nobase: 6 })
+  class Throws extends ExpVar {
+    name = 'throws'
+    constructor () { super(); throw new Error('no config') }
+    value (): number { return 1 }
+  }
+  t.throws(() => registry.register(Throws), { code: 'FST_EXPVAR_INVALID_VAR', message: 'Invalid var Throws: its constructor threw: no config', cause: { message: 'no config' } })
+  t.throws(() => registry.register('x', FieldValue as unknown as () => unknown), { code: 'FST_EXPVAR_INVALID_VAR', message: /a class goes to register\(Class\), without a name/ })
+  t.same(registry.names(), ['field', 'nobase'])
 })
 
 test('a var that is not a function or a var is a coded error', async (t) => {
@@ -90,9 +113,16 @@ test('a var that is not a function or a var is a coded error', async (t) => {
 test('typed handles reject values of the wrong type with a coded error', async (t) => {
   const registry = new Registry()
   const i = registry.int('i')
-  t.throws(() => i.add('1' as unknown as number), { code: 'FST_EXPVAR_INVALID_VALUE', message: 'Invalid argument to IntVar.add(): expected an integer, got string' })
-  t.throws(() => i.add(1.5), { message: 'Invalid argument to IntVar.add(): expected an integer, got 1.5' })
+  t.throws(() => i.add('1' as unknown as number), { code: 'FST_EXPVAR_INVALID_VALUE', message: 'Invalid argument to IntVar.add(): expected a safe integer (the Int stays within ±Number.MAX_SAFE_INTEGER), got string' })
+  t.throws(() => i.add(true as unknown as number), { code: 'FST_EXPVAR_INVALID_VALUE', message: /got boolean$/ })
+  t.throws(() => i.add(1.5), { message: /IntVar\.add\(\): expected a safe integer .*, got 1\.5$/ })
   t.throws(() => i.set(NaN), { code: 'FST_EXPVAR_INVALID_VALUE' })
+  t.throws(() => i.set(2 ** 53), { code: 'FST_EXPVAR_INVALID_VALUE', message: /got 9007199254740992$/ })
+  i.set(Number.MAX_SAFE_INTEGER - 1)
+  i.add(1)
+  t.throws(() => i.add(1), { code: 'FST_EXPVAR_INVALID_VALUE' }, 'a count past 2^53 - 1 would no longer be exact')
+  t.equal(i.value(), Number.MAX_SAFE_INTEGER, 'and the refused add left the Int as it was')
+  i.set(0)
   t.throws(() => registry.float('f').add(null as unknown as number), { message: 'Invalid argument to FloatVar.add(): expected a number, got null' })
   t.throws(() => registry.float('f').set('2' as unknown as number), { code: 'FST_EXPVAR_INVALID_VALUE' })
   t.throws(() => registry.string('s').set(1 as unknown as string), { message: 'Invalid argument to StringVar.set(): expected a string, got number' })
@@ -122,6 +152,42 @@ test('get, delete, names and do', async (t) => {
   t.equal(await registry.document(), '{\n"a": "x",\n"c": {}\n}\n')
   registry.int('b')
   t.same(registry.names(), ['a', 'b', 'c'], 'a name can be published again after delete')
+})
+
+test('delete(name, var) removes one registration of a name; the name goes with its last', async (t) => {
+  const registry = new Registry()
+  const first = registry.register('shared', () => ({ a: 1 }))
+  const second = registry.register('shared', () => ({ b: 2 }))
+  t.equal(registry.delete('shared', { value: () => 0, string: () => '0' }), false, 'a var never published under it')
+  t.equal(registry.delete('missing', first), false)
+  t.equal(registry.delete('shared', first), true)
+  t.same(await registry.snapshot(), { shared: { b: 2 } })
+  t.equal(registry.delete('shared', second), true)
+  t.same(registry.names(), [])
+})
+
+test('document() with vars that are not an array of names rejects with a coded error', async (t) => {
+  const registry = new Registry()
+  await t.rejects(registry.document({ vars: 'a' as unknown as string[] }), { code: 'FST_EXPVAR_INVALID_VALUE', message: 'Invalid argument to Registry.document(): expected vars as an array of names, got a' })
+  await t.rejects(registry.document({ vars: [1] as unknown as string[] }), { code: 'FST_EXPVAR_INVALID_VALUE' })
+})
+
+test('a registry shared by instances one after another keeps no builtin of a closed one', async (t) => {
+  const registry = new Registry()
+  for (let i = 0; i < 3; i++) {
+    const app = Fastify()
+    await app.register(expvar, { registry, builtins: ['resource', 'process', 'eventloop', 'http'] })
+    t.same(Object.keys(await scrape(app)), ['cmdline', 'eventloop', 'http', 'memstats', 'process', 'resource'])
+    await app.close()
+  }
+  t.same(registry.names(), [], 'every builtin withdrew its var on close')
+  const strict = new Registry({ collisions: 'error' })
+  for (let i = 0; i < 2; i++) {
+    const app = Fastify()
+    await app.register(expvar, { registry: strict })
+    await app.close()
+  }
+  t.pass('a strict registry takes the builtins of a new instance after the old one closed')
 })
 
 test('a Registry works without Fastify; failures go to process warnings', async (t) => {

@@ -28,9 +28,10 @@ test('.ts var files load under node --import tsx with FASTIFY_AUTOLOAD_TYPESCRIP
   t.same(names(stdout), ['example', 'legacy', 'module', 'script', 'signups', 'stats', 'users'])
 })
 
-test('without it, node --import tsx fails with a coded error naming the file', async (t) => {
+test('without it, node --import tsx fails with a coded error naming the file and the flag', async (t) => {
   const { FASTIFY_AUTOLOAD_TYPESCRIPT: _told, ...env } = childEnv
   const failed = await run(process.execPath, ['--import', 'tsx', server], { cwd: root, env }).then(() => '', (err: { stderr: string }) => err.stderr)
   t.match(failed, /FST_EXPVAR_LOAD_FAILED/)
   t.match(failed, /a-plugin\.ts/)
+  t.match(failed, /Under node --import tsx, set FASTIFY_AUTOLOAD_TYPESCRIPT=1\./)
 })

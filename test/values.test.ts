@@ -15,12 +15,16 @@ test('undefined, NaN and ±Infinity are null', async (t) => {
   t.equal(await written(Infinity), 'null')
   t.equal(await written(-Infinity), 'null')
   t.equal(await written({ a: undefined, b: NaN, c: [undefined, () => 1, Symbol('s')] }), '{"a":null,"b":null,"c":[null,null,null]}')
+  t.equal(await written({ n: 1, method () { return 2 }, s: Symbol('s') }), '{"n":1}', 'methods and symbols are left out of objects')
+  t.equal(await written(() => 1), 'null', 'a function as the value itself is null')
 })
 
 test('integers are integer literals however large; floats stay floats', async (t) => {
   t.equal(await written(1e21), '1000000000000000000000')
   t.equal(await written(-1e21), '-1000000000000000000000')
   t.equal(await written(Number.MAX_SAFE_INTEGER), '9007199254740991')
+  t.equal(await written(2 ** 64), '18446744073709551616', 'the exact digits, not the shortest form 18446744073709552000')
+  t.equal(await written(-(2 ** 60)), '-1152921504606846976')
   t.equal(await written(1), '1')
   t.equal(await written(-0), '0')
   t.equal(await written(2.5), '2.5')
@@ -37,6 +41,11 @@ test('Map is an object with sorted keys, Set an array, toJSON is honoured', asyn
   t.equal(await written(new Map<unknown, unknown>([[1, 'number'], ['1', 'string']])), '{"1":"string"}', 'keys 1 and "1" are one key')
   t.equal(await written(new Date(0)), '"1970-01-01T00:00:00.000Z"')
   t.equal(await written({ toJSON: () => ({ shown: true }), hidden: 1 }), '{"shown":true}')
+  t.equal(await written({ a: 1, toJSON () { return this } }), '{"a":1}', 'toJSON returning its own object is written once')
+  t.equal(await written({ toJSON: () => 'text' }), '"text"')
+  t.equal(await written({ outer: { toJSON: () => [1] } }), '{"outer":[1]}', 'nested toJSON is honoured')
+  // eslint-disable-next-line no-new-wrappers
+  t.equal(await written([new Number(5), new String('ab'), new Boolean(false), new Boolean(true)]), '[5,"ab",false,true]', 'boxed primitives are their values')
   t.equal(await written(true), 'true')
   t.equal(await written(false), 'false')
   t.equal(await written(null), 'null')

@@ -1,5 +1,6 @@
 // Go's `cmdline` var: process.argv, with the values of secret-looking flags and URL credentials redacted.
 import type { FastifyPluginAsync } from 'fastify'
+import { publishBuiltin } from './publish.js'
 
 export const REDACTED = '[REDACTED]'
 
@@ -12,6 +13,8 @@ const FLAG = /^--?[A-Za-z][\w.-]*$/
 // The userinfo of a URL, `scheme://user:password@` or `scheme://token@`, up to its last `@`
 // (an unescaped `@` in a password must not leave the rest of it readable).
 const URL_USERINFO = /([A-Za-z][A-Za-z\d+.-]*:\/\/)[^\s/?#]+@/g
+// A query parameter with a secret-looking name: `?api_key=…`, `&access_token=…`.
+const SECRET_PARAM = /([?&;][^=&#\s]*(?:secret|token|key|pass|pwd|auth|credential)[^=&#\s]*=)[^&#\s]*/gi
 
 /** argv with secrets replaced by `[REDACTED]`; the flag names themselves stay readable. */
 export function redactArgv (argv: readonly string[]): string[] {
@@ -30,16 +33,12 @@ export function redactArgv (argv: readonly string[]): string[] {
       continue
     }
     secretFollows = assignment === null && FLAG.test(arg) && SECRET_NAME.test(arg)
-    out.push(arg.replace(URL_USERINFO, `$1${REDACTED}@`))
+    out.push(arg.replace(URL_USERINFO, `$1${REDACTED}@`).replace(SECRET_PARAM, `$1${REDACTED}`))
   }
   return out
 }
 
 /** Publishes `cmdline`, read at every scrape: argv can be changed by the program, as Go's os.Args can. */
 export const cmdline: FastifyPluginAsync<{ redact: boolean }> = async function cmdline (fastify, options) {
-  fastify.expvar.register({
-    name: 'cmdline',
-    source: 'fastify-expvar builtin cmdline',
-    value: options.redact ? () => redactArgv(process.argv) : () => process.argv
-  })
+  publishBuiltin(fastify, 'cmdline', options.redact ? () => redactArgv(process.argv) : () => process.argv)
 }

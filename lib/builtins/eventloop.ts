@@ -1,5 +1,6 @@
 // The `eventloop` var: event-loop delay and utilization over the window since the previous scrape.
 import type { FastifyPluginAsync } from 'fastify'
+import { publishBuiltin } from './publish.js'
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
 
 /** Sampling resolution of the delay histogram, ms (Node's default). */
@@ -34,6 +35,5 @@ export class EventLoopStats {
 
 export const eventloop: FastifyPluginAsync = async function eventloop (fastify) {
   const stats = new EventLoopStats()
-  fastify.addHook('onClose', async () => stats.close())
-  fastify.expvar.register({ name: 'eventloop', source: 'fastify-expvar builtin eventloop', value: () => stats.read() })
+  publishBuiltin(fastify, 'eventloop', () => stats.read(), () => stats.close())
 }

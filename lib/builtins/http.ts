@@ -1,6 +1,7 @@
 // The `http` var: requests received, in flight, and responses by status class, counted with the instance's hooks.
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { publishBuiltin } from './publish.js'
 
 /** Plain counters, incremented by the hooks: a few additions per request. */
 export class HttpCounters {
@@ -45,5 +46,5 @@ export const http: FastifyPluginAsync = fp(async function http (fastify) {
     counters.aborted++
     done()
   })
-  fastify.expvar.register({ name: 'http', source: 'fastify-expvar builtin http', value: () => counters.value() })
+  publishBuiltin(fastify, 'http', () => counters.value())
 }, { fastify: '5.x', name: 'fastify-expvar-http' })

@@ -4,6 +4,7 @@ import { constants, performance, PerformanceObserver, type NodeGCPerformanceDeta
 import v8 from 'node:v8'
 import type { Var } from '../../types/index.js'
 import { numberJSON, writeJSON } from '../json.js'
+import { publishBuiltin } from './publish.js'
 
 /** Go's ring buffers of recent pauses: the newest at (NumGC + 255) % 256. */
 export const RING_SIZE = 256
@@ -170,6 +171,5 @@ function ringJSON (ring: Float64Array): string {
 /** Publishes `memstats`; its GC observer is disconnected when the instance closes. */
 export const memstats: FastifyPluginAsync = async function memstats (fastify) {
   const stats = new MemStats()
-  fastify.addHook('onClose', async () => stats.close())
-  fastify.expvar.register('memstats', stats)
+  publishBuiltin(fastify, 'memstats', stats, () => stats.close())
 }

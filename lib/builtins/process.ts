@@ -1,5 +1,6 @@
 // The `process` var: who and where this process is.
 import type { FastifyPluginAsync } from 'fastify'
+import { publishBuiltin } from './publish.js'
 
 function processInfoValue (): Record<string, unknown> {
   return {
@@ -14,5 +15,5 @@ function processInfoValue (): Record<string, unknown> {
 }
 
 export const processInfo: FastifyPluginAsync = async function processInfo (fastify) {
-  fastify.expvar.register({ name: 'process', source: 'fastify-expvar builtin process', value: processInfoValue })
+  publishBuiltin(fastify, 'process', processInfoValue)
 }

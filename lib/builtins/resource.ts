@@ -1,5 +1,6 @@
 // The `resource` var: process.resourceUsage() under getrusage(2)'s names, as django-expvar-resource reports them.
 import type { FastifyPluginAsync } from 'fastify'
+import { publishBuiltin } from './publish.js'
 
 const US_PER_S = 1e6
 
@@ -27,5 +28,5 @@ export function resourceUsage (): Record<string, number> {
 }
 
 export const resource: FastifyPluginAsync = async function resource (fastify) {
-  fastify.expvar.register({ name: 'resource', source: 'fastify-expvar builtin resource', value: resourceUsage })
+  publishBuiltin(fastify, 'resource', resourceUsage)
 }

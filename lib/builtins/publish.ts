@@ -1,0 +1,19 @@
+// How a builtin publishes: through the public registry, and only for as long as its instance lives.
+import type { FastifyInstance } from 'fastify'
+import type { Var } from '../../types/index.js'
+
+/**
+ * Publishes a builtin's value function (or Var) under name, named as a builtin in logs. When the
+ * instance closes, `stop` ends whatever the builtin started and the registration is withdrawn, so
+ * a registry shared with later instances keeps no var of a closed one.
+ */
+export function publishBuiltin (fastify: FastifyInstance, name: string, published: Var | (() => unknown), stop?: () => void): void {
+  const source = `fastify-expvar builtin ${name}`
+  const v = typeof published === 'function'
+    ? fastify.expvar.register({ name, source, value: published })
+    : fastify.expvar.register(name, published)
+  fastify.addHook('onClose', async () => {
+    stop?.()
+    fastify.expvar.delete(name, v)
+  })
+}

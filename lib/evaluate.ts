@@ -62,25 +62,29 @@ function pull (log: ExpvarLogger, entry: Entry, source: Source): unknown {
   }
 }
 
+/** Several sources' values as one: plain objects merged, anything else the last one, with a warning. */
+function combine (log: ExpvarLogger, entry: Entry, values: readonly unknown[]): unknown {
+  if (values.every(isPlainObject)) return mergeObjects(values)
+  if (!entry.clashWarned) {
+    entry.clashWarned = true
+    const origins = entry.sources.map((source) => source.origin)
+    log.warn({ var: entry.name, sources: origins }, `expvar: "${entry.name}" is registered by ${origins.join(' and ')}; its values are not all plain objects, so the last registration wins`)
+  }
+  return values[values.length - 1]
+}
+
 /** Writes an entry whose values are all known; undefined when it is left out. Never throws. */
 function writeEntry (log: ExpvarLogger, entry: Entry, values: readonly unknown[]): string | undefined {
+  const present = values.filter((value) => value !== LEFT_OUT)
+  if (present.length <= 1) return present.length === 0 ? undefined : writeValue(log, entry, present[0])
+  let combined: unknown
   try {
-    const present = values.filter((value) => value !== LEFT_OUT)
-    if (present.length === 0) return undefined
-    let value = present[present.length - 1]
-    if (present.length > 1) {
-      if (present.every(isPlainObject)) {
-        value = mergeObjects(present)
-      } else if (!entry.clashWarned) {
-        entry.clashWarned = true
-        const origins = entry.sources.map((source) => source.origin)
-        log.warn({ var: entry.name, sources: origins }, `expvar: "${entry.name}" is registered by ${origins.join(' and ')}; its values are not all plain objects, so the last registration wins`)
-      }
-    }
-    return writeValue(log, entry, value)
+    // Merging reads the values: a getter or a Proxy trap may throw here too.
+    combined = combine(log, entry, present)
   } catch (err) {
     return failEntry(log, entry, err)
   }
+  return writeValue(log, entry, combined)
 }
 
 /** Writes an entry's (combined) value; undefined when it cannot be written. Never throws. */

@@ -84,22 +84,29 @@ function describe (exported: unknown): string | undefined {
 /**
  * Imports a var file the way autoload will (the module cache then serves autoload the same
  * module), so that an import failure or a default export that is not a plugin is a coded error
- * naming the file, where autoload would skip it silently (or avvio crash on a class).
+ * naming the file, where autoload would skip it silently (or avvio crash on a class). False when
+ * the file opts out with `autoload = false`.
  */
-async function checkVarFile (file: string): Promise<void> {
+async function checkVarFile (file: string): Promise<boolean> {
+  type Loaded = { default?: unknown, autoload?: unknown } | null
+  let module: Loaded
   let exported: unknown
   try {
     if (await isModule(file)) {
-      exported = (await import(pathToFileURL(file).href)).default
+      module = await import(pathToFileURL(file).href)
+      exported = module?.default
     } else {
-      const required: unknown = createRequire(file)(file)
-      exported = (required as { default?: unknown } | null)?.default ?? required
+      module = createRequire(file)(file)
+      exported = module?.default ?? module
     }
   } catch (err) {
     throw new FST_EXPVAR_LOAD_FAILED(file, (err as Error).message, { cause: err })
   }
+  // Autoload's own opt-out, on the module or on its default export: honoured, not an error.
+  if (module?.autoload === false || (exported as Loaded)?.autoload === false) return false
   const shape = describe(exported)
   if (shape !== undefined) throw new FST_EXPVAR_INVALID_EXPORT(file, shape)
+  return true
 }
 
 /**
@@ -110,7 +117,10 @@ async function checkVarFile (file: string): Promise<void> {
 function varFilePlugin (dir: string, name: string): FastifyPluginAsync {
   const file = join(dir, name)
   const plugin: FastifyPluginAsync = async function loadVarFile (fastify) {
-    await checkVarFile(file)
+    if (!await checkVarFile(file)) {
+      fastify.log.debug({ file }, 'expvar: file opts out with autoload = false')
+      return
+    }
     try {
       await fastify.register(fastifyAutoload, {
         dir,

@@ -19,7 +19,11 @@ export interface Entry {
   readonly name: string
   /** `"name": `, quoted once. */
   readonly prefix: string
-  readonly sources: Source[]
+  /**
+   * Replaced, never changed in place: a scrape that is waiting for async values keeps the array
+   * it started with, whatever is registered or deleted meanwhile.
+   */
+  sources: readonly Source[]
   /** Set while the combined value cannot be written (a cycle): logged once until it recovers. */
   failing: boolean
   /** Set once the clash of unmergeable sources has been warned about; cleared by a new source. */
@@ -101,9 +105,11 @@ function writeValue (log: ExpvarLogger, entry: Entry, value: unknown): string | 
 /** Writes a var that renders itself (Int, Map, …): the fast path, no intermediate value. */
 function writeOwn (log: ExpvarLogger, entry: Entry, source: Source): string | undefined {
   try {
-    const text = entry.prefix + source.var.string()
+    const own = source.var.string()
+    // Pasted into the document as it is (Go does the same): at least it must be text.
+    if (typeof own !== 'string') throw new TypeError(`string() returned ${typeof own}, not a string of JSON`)
     source.failing = false
-    return text
+    return entry.prefix + own
   } catch (err) {
     failSource(log, entry, source, err)
     return undefined
@@ -114,6 +120,7 @@ function writeOwn (log: ExpvarLogger, entry: Entry, source: Source): string | un
 interface Waiting {
   readonly index: number
   readonly entry: Entry
+  readonly sources: readonly Source[]
   readonly values: unknown[]
   readonly unsettled: Set<number>
 }
@@ -166,7 +173,7 @@ export function evaluate (entries: readonly Entry[], timeout: number, log: Expva
       if (unsettled.size === 0) {
         texts[i] = writeEntry(log, entry, values)
       } else {
-        waiting.push({ index: i, entry, values, unsettled })
+        waiting.push({ index: i, entry, sources, values, unsettled })
       }
     } catch (err) {
       // A value that throws even when looked at (a Proxy's traps): this entry only is left out.
@@ -183,16 +190,17 @@ export function evaluate (entries: readonly Entry[], timeout: number, log: Expva
       if (done) return
       done = true
       clearTimeout(timer)
-      for (const { index, entry, values, unsettled } of waiting) {
+      for (const { index, entry, sources, values, unsettled } of waiting) {
         for (const j of unsettled) {
-          values[j] = failSource(log, entry, entry.sources[j] as Source, new Error(`value() did not settle within ${timeout} ms`))
+          values[j] = failSource(log, entry, sources[j] as Source, new Error(`value() did not settle within ${timeout} ms`))
         }
         texts[index] = writeEntry(log, entry, values)
       }
       resolve(written())
     }
+    // Not unref'd: a caller awaits this document, and the timer lives at most `timeout` ms. An
+    // unref'd one would let a script whose only pending work is this scrape exit without it.
     const timer = setTimeout(finish, timeout)
-    timer.unref()
     Promise.all(settling).then(finish)
   })
 }

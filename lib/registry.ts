@@ -1,5 +1,5 @@
 // The registry: names to vars, Go's get-or-create handles, merge and collision rules, and the document.
-import { format } from 'node:util'
+import { inspect } from 'node:util'
 import type { Collisions, Definition, DocumentOptions, ExpvarLogger, KeyValue, RegistryOptions, Var } from '../types/index.js'
 import { isClassSyntax, normalizeDefinition } from './define.js'
 import { writeDocument } from './document.js'
@@ -17,8 +17,8 @@ const COLLISIONS: readonly Collisions[] = ['merge', 'error']
 
 /** Without a logger, failures still surface: as process warnings, never silently. */
 const WARNING_LOGGER: ExpvarLogger = {
-  warn: (obj, msg) => process.emitWarning(format(msg, obj), 'ExpvarWarning'),
-  error: (obj, msg) => process.emitWarning(format(msg, obj), 'ExpvarWarning')
+  warn: (obj, msg) => process.emitWarning(`${msg} ${inspect(obj)}`, 'ExpvarWarning'),
+  error: (obj, msg) => process.emitWarning(`${msg} ${inspect(obj)}`, 'ExpvarWarning')
 }
 
 type HandleKind = 'an IntVar' | 'a FloatVar' | 'a StringVar' | 'a MapVar' | 'a FuncVar'
@@ -121,9 +121,9 @@ export class Registry {
     const entry = this.#entries.get(name)
     if (entry === undefined) return false
     if (v !== undefined) {
-      const index = entry.sources.findIndex((source) => source.var === v)
-      if (index === -1) return false
-      entry.sources.splice(index, 1)
+      const kept = entry.sources.filter((source) => source.var !== v)
+      if (kept.length === entry.sources.length) return false
+      entry.sources = kept
       entry.clashWarned = false
       if (entry.sources.length > 0) return true
     }
@@ -198,7 +198,7 @@ export class Registry {
     } else if (this.#collisions === 'error') {
       throw new FST_EXPVAR_DUPLICATE(name, (entry.sources[0] as Source).origin, origin)
     }
-    entry.sources.push({ var: v, pulled: v instanceof FuncVar, origin, failing: false })
+    entry.sources = [...entry.sources, { var: v, pulled: v instanceof FuncVar, origin, failing: false }]
     // A new source may clash where the old ones merged: warn anew.
     entry.clashWarned = false
     return v

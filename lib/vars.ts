@@ -39,10 +39,12 @@ abstract class NumberVar implements Var {
   }
 
   add (delta: number): void {
+    // The checks are written out here and only the error made in a helper: behind a call V8 no
+    // longer folded them into the caller's loop, and int.add(1) ran at 0.67x prom-client's inc().
+    // The type is checked before the addition, which would throw on a bigint or a symbol.
+    if (typeof delta !== 'number') invalidNumber(this.kind, 'add', delta, this.integer)
     const next = this.n + delta
-    // The check is written out here and only the error made in a helper: behind a call V8 no
-    // longer folded it into the caller's loop, and int.add(1) ran at 0.67x prom-client's inc().
-    if (typeof delta !== 'number' || (this.integer && !Number.isSafeInteger(next))) invalidNumber(this.kind, 'add', delta, this.integer)
+    if (this.integer && !Number.isSafeInteger(next)) invalidNumber(this.kind, 'add', delta, this.integer)
     this.n = next
   }
 

@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { test } from 'tap'
-import type { Var } from '../index.js'
+import { PerformanceObserver } from 'node:perf_hooks'
+import { Registry, type Var } from '../index.js'
 import { build, scrape } from './helpers.js'
 
 v8.setFlagsFromString('--expose-gc')
@@ -189,4 +190,18 @@ test('two instances each observe GCs until their own close', async (t) => {
   const aValue = aMemstats.value() as MemStats
   t.same(Object.keys(aValue), GO_MEMSTATS.map(([name]) => name), 'value() has the same fields')
   t.equal(aValue.NumGC, aBefore.NumGC)
+})
+
+test('a memstats refused by the registry stops the GC observer it started', async (t) => {
+  const disconnect = PerformanceObserver.prototype.disconnect
+  let disconnected = 0
+  PerformanceObserver.prototype.disconnect = function (this: PerformanceObserver) {
+    disconnected++
+    return disconnect.call(this)
+  }
+  t.teardown(() => { PerformanceObserver.prototype.disconnect = disconnect })
+  const registry = new Registry({ collisions: 'error' })
+  registry.register('memstats', () => 'taken')
+  await t.rejects(build({ registry, memstats: true }), { code: 'FST_EXPVAR_DUPLICATE' })
+  t.equal(disconnected, 1)
 })

@@ -9,9 +9,16 @@ import type { Var } from '../../types/index.js'
  */
 export function publishBuiltin (fastify: FastifyInstance, name: string, published: Var | (() => unknown), stop?: () => void): void {
   const source = `fastify-expvar builtin ${name}`
-  const v = typeof published === 'function'
-    ? fastify.expvar.register({ name, source, value: published })
-    : fastify.expvar.register(name, published)
+  let v: Var
+  try {
+    v = typeof published === 'function'
+      ? fastify.expvar.register({ name, source, value: published })
+      : fastify.expvar.register(name, published)
+  } catch (err) {
+    // Refused (a duplicate under collisions: 'error'): what the builtin started must not outlive it.
+    stop?.()
+    throw err
+  }
   fastify.addHook('onClose', async () => {
     stop?.()
     fastify.expvar.delete(name, v)

@@ -2,11 +2,11 @@
 import { inspect } from 'node:util'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BuiltinName, ExpvarRouteOptions, FastifyExpvarOptions } from '../types/index.js'
+import { BUILTIN_NAMES } from './builtins/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
 import { Registry } from './registry.js'
 
 export const DEFAULT_URL = '/debug/vars'
-export const BUILTIN_NAMES: readonly BuiltinName[] = ['resource', 'process', 'eventloop', 'http']
 const OPTIONS = ['apps', 'skip', 'url', 'route', 'cmdline', 'memstats', 'builtins', 'collisions', 'timeout', 'registry']
 // Fastify's own register options, which reach the plugin beside its own.
 const FASTIFY_OPTIONS = ['logLevel', 'logSerializers']

@@ -16,6 +16,9 @@ export interface BuiltinOptions {
 
 const OPT_IN: Record<BuiltinName, FastifyPluginAsync> = { resource, process: processInfo, eventloop, http }
 
+/** The names the builtins option takes: the opt-in builtins above, in their order. */
+export const BUILTIN_NAMES = Object.keys(OPT_IN) as readonly BuiltinName[]
+
 /** Registers Go's default vars (cmdline, memstats) unless turned off, then the opted-in Node vars. */
 export function registerBuiltins (fastify: FastifyInstance, options: BuiltinOptions): void {
   if (options.cmdline !== false) fastify.register(cmdline, options.cmdline)

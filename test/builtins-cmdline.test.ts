@@ -130,3 +130,100 @@ test('cmdline is read at every scrape, as Go reads os.Args', async (t) => {
   process.argv = ['node', 'a.js', '--secret', 'x']
   t.same((await scrape(app)).cmdline, ['node', 'a.js', '--secret', '[REDACTED]'])
 })
+
+test('a secret-looking name part is redacted whatever separator follows it', async (t) => {
+  const cmdline = await cmdlineWith(t, [
+    'node', 'app.js',
+    '--password:x1',
+    '--db:password=x2',
+    '--pass[0]=x3',
+    '--Authorization: Bearer x4',
+    '--Authorization', 'Bearer x5',
+    '--Authorization:', 'Bearer x6',
+    '-H', 'Authorization: Bearer x7',
+    'db:password=x8',
+    '--token', '-99',
+    '--mode=fast'
+  ])
+  t.same(cmdline, [
+    'node', 'app.js',
+    '--password:[REDACTED]',
+    '--db:password=[REDACTED]',
+    '--pass[0]=[REDACTED]',
+    '--Authorization: [REDACTED]',
+    '--Authorization', '[REDACTED]',
+    '--Authorization:[REDACTED]', '[REDACTED]',
+    '-H', 'Authorization: [REDACTED]',
+    'db:password=[REDACTED]',
+    '--token', '[REDACTED]',
+    '--mode=fast'
+  ])
+  t.notMatch(JSON.stringify(cmdline), /x\d|-99/, 'a value starting with - but not a letter is a value')
+})
+
+test('URL credentials whose password holds an unescaped #, / or space are redacted whole', async (t) => {
+  const cmdline = await cmdlineWith(t, [
+    'node', 'app.js',
+    'postgres://app:pa#ss@db/app',
+    '--db=postgres://app:pa/ss@db/app',
+    'postgres://app:pa ss@db/app',
+    'https://example.com:8443/status',
+    'file:///etc/hosts'
+  ])
+  t.same(cmdline, [
+    'node', 'app.js',
+    'postgres://[REDACTED]@db/app',
+    '--db=postgres://[REDACTED]@db/app',
+    'postgres://[REDACTED]@db/app',
+    'https://example.com:8443/status',
+    'file:///etc/hosts'
+  ])
+})
+
+test('a secret-looking parameter in a URL fragment is redacted', async (t) => {
+  const cmdline = await cmdlineWith(t, ['node', 'app.js', '--callback=https://app.example/cb#access_token=t1&state=ok', 'https://x.example/?a=1#id_token=t2'])
+  t.same(cmdline, ['node', 'app.js', '--callback=https://app.example/cb#access_token=[REDACTED]&state=ok', 'https://x.example/?a=1#id_token=[REDACTED]'])
+})
+
+test('64 KB adversarial arguments are redacted in one pass and come out right', async (t) => {
+  const SIZE = 64 * 1024
+  const fill = (unit: string): string => unit.repeat(Math.ceil(SIZE / unit.length))
+  const headers = '--allowed-headers=' + fill('authorization;x-api-key;x-auth-token;')
+  const keys = fill('?key')
+  const schemes = fill('a://x:')
+  const params = fill('?api_key=v&')
+  const cmdline = await cmdlineWith(t, ['node', 'app.js', headers, keys, schemes, params, '--' + fill('pass')]) as string[]
+  t.equal(cmdline[2], headers, 'header names are values, not secret names')
+  t.equal(cmdline[3], keys, 'parameters without a value')
+  t.equal(cmdline[4], schemes, 'URLs without an @ have no userinfo')
+  t.equal(cmdline[5], params.replaceAll('?api_key=v&', '?api_key=[REDACTED]&'))
+  t.equal(cmdline[6], '--' + fill('pass'), 'a bare secret flag stays readable')
+})
+
+test('cmdline is redacted once per distinct argv: an unchanged argv serves the same array', async (t) => {
+  const saved = process.argv
+  t.teardown(() => { process.argv = saved })
+  process.argv = ['node', 'a.js', '--token', 'x']
+  const { app } = await build({ cmdline: true })
+  t.teardown(() => app.close())
+  const cmdline = app.expvar.get('cmdline')
+  const first = cmdline?.value()
+  t.same(first, ['node', 'a.js', '--token', '[REDACTED]'])
+  t.equal(cmdline?.value(), first, 'the same array while argv is unchanged')
+  process.argv = [...process.argv]
+  t.equal(cmdline?.value(), first, 'an equal copy of argv is the same argv')
+  process.argv.push('--password=y')
+  t.same((await scrape(app)).cmdline, ['node', 'a.js', '--token', '[REDACTED]', '--password=[REDACTED]'], 'argv changed in place is seen')
+  t.not(cmdline?.value(), first)
+})
+
+test('cmdline: { redact: false } follows argv too', async (t) => {
+  const saved = process.argv
+  t.teardown(() => { process.argv = saved })
+  process.argv = ['node', 'a.js']
+  const { app } = await build({ cmdline: { redact: false } })
+  t.teardown(() => app.close())
+  t.same((await scrape(app)).cmdline, ['node', 'a.js'])
+  process.argv.push('--token', 'x')
+  t.same((await scrape(app)).cmdline, ['node', 'a.js', '--token', 'x'])
+})

@@ -1,28 +1,41 @@
-// App discovery: each app folder's expvars/ files, loaded with @fastify/autoload in a stable order.
-import { readdir, readFile, stat } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { basename, dirname, extname, join, resolve } from 'node:path'
+// App discovery: each app folder's expvars/ files, imported once each and registered in a stable order.
+import { readdir, stat } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import fastifyAutoload from '@fastify/autoload'
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import { inspect } from 'node:util'
+import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback } from 'fastify'
 import { FST_EXPVAR_APP_NOT_FOUND, FST_EXPVAR_INVALID_EXPORT, FST_EXPVAR_LOAD_FAILED } from './errors.js'
 import { isClassSyntax } from './define.js'
 
 export const EXPVARS_FOLDER = 'expvars'
-// The files autoload loads as scripts: .ts, .js, .mjs, .cjs (and .mts, .cts), never declarations.
+// The files loaded as scripts: .ts, .js, .mjs, .cjs (and .mts, .cts), never declarations.
 const SCRIPT = /^(?!.*\.d\.[cm]?ts$).*\.(?:[cm]?ts|[cm]?js)$/i
-// Autoload gives index.* and autohooks.* files a role (an index hides its siblings, autohooks are
-// not plugins); in expvars/ every file is a var file, so neither pattern may match anything.
-const NOTHING = /(?!)/
-// The end of what autoload says when it will not load a .ts file (its runtime check misses
-// `node --import tsx`); the file itself imported fine by then, so only autoload's flag is missing.
-const TYPESCRIPT_REFUSED = /compile TypeScript to JavaScript[^.]*\./
-const TYPESCRIPT_HINT = '$& Under node --import tsx, set FASTIFY_AUTOLOAD_TYPESCRIPT=1.'
+// Node's refusal of a .ts file when no TypeScript loader handles it.
+const UNKNOWN_EXTENSION = 'ERR_UNKNOWN_FILE_EXTENSION'
+const TYPESCRIPT_HINT = ' (a TypeScript var file needs a TypeScript loader: run under tsx, `npx tsx` or `node --import tsx`, or compile it)'
+// The share of Fastify's pluginTimeout a var file's import may take, so that a top-level await
+// that never settles is reported as this file's failure before avvio's timeout names the loader;
+// when the app turned pluginTimeout off (0), the import still gets a bound of its own.
+const IMPORT_SHARE = 0.8
+const UNBOUNDED_IMPORT_MS = 10_000
+// A folder name this close to `expvars` (edits, any case) is taken for a misspelling of it.
+const NEAR_MISS_EDITS = 2
+// Symbols Fastify and avvio read on a plugin: a wrapper carries them so that it registers as the
+// var file's plugin would (fastify-plugin's skip-override and metadata, the name in errors).
+const PLUGIN_SYMBOLS = [Symbol.for('skip-override'), Symbol.for('plugin-meta'), Symbol.for('fastify.display-name')]
 
 export interface DiscoveryOptions {
   readonly apps: readonly string[]
   readonly skip: readonly string[]
 }
+
+/** What a var file's module holds, as far as loading it goes. */
+interface VarModule {
+  readonly default?: unknown
+  readonly autoload?: unknown
+}
+
+type VarPlugin = FastifyPluginAsync | FastifyPluginCallback
 
 async function isFolder (path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isDirectory() === true
@@ -55,20 +68,50 @@ async function resolveApps (fastify: FastifyInstance, { apps, skip }: DiscoveryO
   return kept
 }
 
-/** Whether autoload will `import()` the file or `require()` it: by extension, then package type. */
-async function isModule (file: string): Promise<boolean> {
-  const ext = extname(file).toLowerCase()
-  if (ext === '.mjs' || ext === '.mts') return true
-  if (ext === '.cjs' || ext === '.cts') return false
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    const manifest = await readFile(join(dir, 'package.json'), 'utf8').catch(() => undefined)
-    if (manifest !== undefined) return JSON.parse(manifest).type === 'module'
-    if (dirname(dir) === dir) return false
+/** Edits (insert, delete, replace) from a to b, counted only up to limit + 1. */
+function editDistance (a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length] as number
+}
+
+/** The folders of app that look like a misspelt expvars/ (`expvar/`, `Expvars/`, `exp_vars/`). */
+async function nearMisses (app: string): Promise<string[]> {
+  const entries = await readdir(app, { withFileTypes: true })
+  return entries
+    .filter((entry) => entry.isDirectory() && editDistance(entry.name.toLowerCase(), EXPVARS_FOLDER, NEAR_MISS_EDITS) <= NEAR_MISS_EDITS)
+    .map((entry) => entry.name)
+    .sort()
+}
+
+/** A thrown value in words, whatever it is: `throw null`, a string, an object whose getters throw. */
+function describeThrown (thrown: unknown): string {
+  try {
+    const message: unknown = (thrown as { message?: unknown } | null)?.message
+    if (thrown instanceof Error && typeof message === 'string') return message
+    return `it threw ${inspect(thrown, { depth: 0, breakLength: Infinity })}`
+  } catch {
+    return `it threw ${typeof thrown}, which could not be described`
   }
 }
 
-/** How an export that is not a plugin is named in FST_EXPVAR_INVALID_EXPORT. */
-function describe (exported: unknown): string | undefined {
+function loadFailed (file: string, thrown: unknown): Error {
+  if (thrown instanceof FST_EXPVAR_LOAD_FAILED) return thrown
+  let message = describeThrown(thrown)
+  // Node's own error has the code; a loader that declines a file (ts-node, outside its scope) says it in the message.
+  if ((thrown as { code?: unknown } | null)?.code === UNKNOWN_EXTENSION || message.includes(UNKNOWN_EXTENSION)) message += TYPESCRIPT_HINT
+  return new FST_EXPVAR_LOAD_FAILED(file, message, { cause: thrown })
+}
+
+/** How an export that is not a plugin is named in FST_EXPVAR_INVALID_EXPORT; undefined for a plugin. */
+function describeExport (exported: unknown): string | undefined {
   if (typeof exported === 'function') {
     // A class is a function too, but avvio cannot call it: `export default defineExpvars(MyVar)`.
     return isClassSyntax(exported) ? 'a class' : undefined
@@ -77,61 +120,103 @@ function describe (exported: unknown): string | undefined {
   if (Array.isArray(exported)) return 'an array'
   if (typeof exported !== 'object') return typeof exported
   // An ExpVar instance is named by its class: `defineExpvars(new Signups())` was meant.
-  const proto: unknown = Object.getPrototypeOf(exported)
-  return proto === null || proto === Object.prototype ? 'a plain object' : `an instance of ${(proto as { constructor: { name: string } }).constructor.name}`
-}
-
-/**
- * Imports a var file the way autoload will (the module cache then serves autoload the same
- * module), so that an import failure or a default export that is not a plugin is a coded error
- * naming the file, where autoload would skip it silently (or avvio crash on a class). False when
- * the file opts out with `autoload = false`.
- */
-async function checkVarFile (file: string): Promise<boolean> {
-  type Loaded = { default?: unknown, autoload?: unknown } | null
-  let module: Loaded
-  let exported: unknown
   try {
-    if (await isModule(file)) {
-      module = await import(pathToFileURL(file).href)
-      exported = module?.default
-    } else {
-      module = createRequire(file)(file)
-      exported = module?.default ?? module
-    }
-  } catch (err) {
-    throw new FST_EXPVAR_LOAD_FAILED(file, (err as Error).message, { cause: err })
+    const proto: unknown = Object.getPrototypeOf(exported)
+    if (proto === null || proto === Object.prototype) return 'a plain object'
+    const name: unknown = (proto as { constructor?: { name?: unknown } }).constructor?.name
+    return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object'
+  } catch {
+    return 'an object'
   }
-  // Autoload's own opt-out, on the module or on its default export: honoured, not an error.
-  if (module?.autoload === false || (exported as Loaded)?.autoload === false) return false
-  const shape = describe(exported)
-  if (shape !== undefined) throw new FST_EXPVAR_INVALID_EXPORT(file, shape)
-  return true
+}
+
+/** import() of file, rejected when it has not settled within ms (a top-level await that never settles). */
+async function importWithin (file: string, ms: number): Promise<VarModule> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`its import did not settle within ${ms} ms (a top-level await that never settles?)`)), ms)
+    timer.unref()
+  })
+  try {
+    return await Promise.race([import(pathToFileURL(file).href) as Promise<VarModule>, late])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /**
- * One var file as a plugin of its own: checked, then handed to autoload alone. Awaiting autoload
- * here scopes the error to this file: an earlier failure (a builtin, another file) never reaches
- * this catch, because avvio skips the plugins queued after a failed one.
+ * The plugin a var file's module default-exports. A CommonJS file is imported as its
+ * module.exports, and a transpiled one (`exports.default = plugin`) holds the plugin one level down.
  */
-function varFilePlugin (dir: string, name: string): FastifyPluginAsync {
-  const file = join(dir, name)
+function exportedPlugin (module: VarModule): unknown {
+  const exported = module.default
+  if (typeof exported === 'object' && exported !== null && !Array.isArray(exported) && Object.hasOwn(exported, 'default')) {
+    return (exported as VarModule).default
+  }
+  return exported
+}
+
+/** Calls a plugin as avvio would, async or with a done callback, with whatever it throws or passes to done() rejected. */
+function callPlugin (plugin: VarPlugin, fastify: FastifyInstance, options: object): Promise<unknown> {
+  if (plugin.length < 3) return Promise.resolve().then(() => (plugin as FastifyPluginAsync)(fastify, options))
+  return new Promise((resolve, reject) => {
+    (plugin as FastifyPluginCallback)(fastify, options, (err) => { if (err) reject(err); else resolve(undefined) })
+  })
+}
+
+/**
+ * The var file's plugin behind a wrapper that names the file in whatever it throws: avvio treats
+ * `throw null` (or `done(null)`-like falsy rejections of an async plugin) as success, which would
+ * let ready() pass with the file's vars missing.
+ */
+function namedPlugin (file: string, plugin: VarPlugin): FastifyPluginAsync {
+  const wrapper: FastifyPluginAsync = async function varFile (fastify, options) {
+    let failed = false
+    let thrown: unknown
+    await callPlugin(plugin, fastify, options).catch((err: unknown) => {
+      failed = true
+      thrown = err
+    })
+    if (failed) throw loadFailed(file, thrown)
+  }
+  for (const symbol of PLUGIN_SYMBOLS) {
+    const value: unknown = (plugin as unknown as Record<symbol, unknown>)[symbol]
+    if (value !== undefined) Object.defineProperty(wrapper, symbol, { value })
+  }
+  if (!Object.hasOwn(wrapper, Symbol.for('fastify.display-name'))) {
+    Object.defineProperty(wrapper, Symbol.for('fastify.display-name'), { value: `expvar file ${file}` })
+  }
+  return wrapper
+}
+
+/**
+ * One var file as a plugin of its own: imported once (Node's own import(), so Node alone decides
+ * ES module or CommonJS), checked, and its plugin registered. Awaiting the registration here
+ * scopes an error to this file: an earlier failure (a builtin, another file) never reaches this
+ * catch, because avvio skips the plugins queued after a failed one.
+ */
+function varFilePlugin (file: string): FastifyPluginAsync {
   const plugin: FastifyPluginAsync = async function loadVarFile (fastify) {
-    if (!await checkVarFile(file)) {
+    const { pluginTimeout } = fastify.initialConfig
+    const bound = pluginTimeout !== undefined && pluginTimeout > 0 ? Math.floor(pluginTimeout * IMPORT_SHARE) : UNBOUNDED_IMPORT_MS
+    let module: VarModule
+    try {
+      module = await importWithin(file, bound)
+    } catch (err) {
+      throw loadFailed(file, err)
+    }
+    const exported = exportedPlugin(module)
+    // The opt-out @fastify/autoload reads, on the module or on its default export: honoured, not an error.
+    if (module.autoload === false || (exported as VarModule | undefined)?.autoload === false) {
       fastify.log.debug({ file }, 'expvar: file opts out with autoload = false')
       return
     }
+    const shape = describeExport(exported)
+    if (shape !== undefined) throw new FST_EXPVAR_INVALID_EXPORT(file, shape)
     try {
-      await fastify.register(fastifyAutoload, {
-        dir,
-        maxDepth: 0,
-        indexPattern: NOTHING,
-        autoHooksPattern: NOTHING,
-        matchFilter: (path: string) => path === '/' + name
-      })
+      await fastify.register(namedPlugin(file, exported as VarPlugin))
     } catch (err) {
-      const message = (err as Error).message.replace(TYPESCRIPT_REFUSED, TYPESCRIPT_HINT)
-      throw new FST_EXPVAR_LOAD_FAILED(file, message, { cause: err })
+      throw loadFailed(file, err)
     }
   }
   // In the plugin's own context, so that var files see the app's decorators and an fp-wrapped
@@ -150,14 +235,19 @@ export async function loadAppFolders (fastify: FastifyInstance, options: Discove
   for (const app of await resolveApps(fastify, options)) {
     const dir = join(app, EXPVARS_FOLDER)
     if (!await isFolder(dir)) {
-      fastify.log.debug({ app }, 'expvar: app has no expvars/ folder')
+      const near = await nearMisses(app)
+      if (near.length > 0) {
+        fastify.log.warn({ app, found: near }, `expvar: app has no expvars/ folder, but has ${near.map((name) => name + '/').join(', ')}: is it misspelt? Nothing is loaded from it`)
+      } else {
+        fastify.log.debug({ app }, 'expvar: app has no expvars/ folder')
+      }
       continue
     }
     const entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => SCRIPT.test(entry.name))
     for (const link of entries.filter((entry) => entry.isSymbolicLink())) {
-      fastify.log.warn({ file: join(dir, link.name) }, 'expvar: a symbolic link in expvars/ is not loaded (autoload does not follow links)')
+      fastify.log.warn({ file: join(dir, link.name) }, 'expvar: a symbolic link in expvars/ is not loaded (links are not followed)')
     }
     const names = entries.filter((entry) => entry.isFile()).map((entry) => entry.name).sort()
-    for (const name of names) fastify.register(varFilePlugin(dir, name))
+    for (const name of names) fastify.register(varFilePlugin(join(dir, name)))
   }
 }

@@ -142,6 +142,7 @@ test('a secret-looking name part is redacted whatever separator follows it', asy
     '--Authorization:', 'Bearer x6',
     '-H', 'Authorization: Bearer x7',
     'db:password=x8',
+    'token', 'secret.json',
     '--token', '-99',
     '--mode=fast'
   ])
@@ -155,6 +156,7 @@ test('a secret-looking name part is redacted whatever separator follows it', asy
     '--Authorization:[REDACTED]', '[REDACTED]',
     '-H', 'Authorization: [REDACTED]',
     'db:password=[REDACTED]',
+    'token', 'secret.json',
     '--token', '[REDACTED]',
     '--mode=fast'
   ])
@@ -215,6 +217,8 @@ test('cmdline is redacted once per distinct argv: an unchanged argv serves the s
   process.argv.push('--password=y')
   t.same((await scrape(app)).cmdline, ['node', 'a.js', '--token', '[REDACTED]', '--password=[REDACTED]'], 'argv changed in place is seen')
   t.not(cmdline?.value(), first)
+  process.argv[4] = '--port=80'
+  t.same((await scrape(app)).cmdline, ['node', 'a.js', '--token', '[REDACTED]', '--port=80'], 'an argument replaced in place is seen')
 })
 
 test('cmdline: { redact: false } follows argv too', async (t) => {

@@ -202,7 +202,7 @@ test('exports of null or an array are named in the error', async (t) => {
   await t.rejects(build({ apps: [await tempApp(t, { 'list.mjs': 'export default []\n' })] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /list\.mjs is an array:/ })
 })
 
-test('each var file is evaluated once: the check before autoload shares its module cache', async (t) => {
+test('each var file is evaluated once: one import both checks and registers it', async (t) => {
   const counted = (name: string): string => `globalThis.expvarImports = (globalThis.expvarImports ?? 0) + 1\n${name}\n`
   const root = await tempApp(t, {
     'a.cjs': counted("module.exports = async function (fastify) { fastify.expvar.register('cjs', () => globalThis.expvarImports) }"),
@@ -221,4 +221,83 @@ test('a symbolic link in expvars/ is not loaded, and a warning says so', async (
   t.same(await scrape(server), { real: 1 })
   const warning = logs.find((line) => line.level === WARN && line.file === join(root, 'expvars', 'linked.mjs'))
   t.match(warning?.msg, /symbolic link in expvars\/ is not loaded/)
+})
+
+test('a file that throws null, a string or an unprintable object at import fails with FST_EXPVAR_LOAD_FAILED naming it', async (t) => {
+  const cases: [string, string, RegExp][] = [
+    ['null.mjs', 'throw null\n', /null\.mjs: it threw null$/],
+    ['string.mjs', "throw 'no config'\n", /string\.mjs: it threw 'no config'$/],
+    ['proxy.mjs', 'throw new Proxy({}, { get () { throw new Error("trap") } })\n', /proxy\.mjs: /]
+  ]
+  for (const [name, source, message] of cases) {
+    const root = await tempApp(t, { [name]: source })
+    await t.rejects(build({ apps: [root] }), { code: 'FST_EXPVAR_LOAD_FAILED', message }, name)
+  }
+})
+
+test('an export whose prototype has no constructor is named as an object', async (t) => {
+  const root = await tempApp(t, { 'bare.mjs': 'export default Object.create(Object.create(null))\n' })
+  await t.rejects(build({ apps: [root] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /bare\.mjs is an object:/ })
+  const proxied = await tempApp(t, { 'proxy.mjs': 'export default new Proxy({}, { getPrototypeOf () { throw new Error("trap") } })\n' })
+  await t.rejects(build({ apps: [proxied] }), { code: 'FST_EXPVAR_INVALID_EXPORT', message: /proxy\.mjs is an object:/ })
+})
+
+test('a top-level await that never settles fails with FST_EXPVAR_LOAD_FAILED naming the file, before avvio\'s timeout', async (t) => {
+  const root = await tempApp(t, { 'stuck.mjs': 'await new Promise(() => {})\nexport default async function () {}\n' })
+  const app = Fastify({ pluginTimeout: 300 })
+  await t.rejects(async () => { await app.register(expvar, { apps: [root], cmdline: false, memstats: false }) }, {
+    code: 'FST_EXPVAR_LOAD_FAILED',
+    message: `Could not load expvar file ${join(root, 'expvars', 'stuck.mjs')}: its import did not settle within 240 ms (a top-level await that never settles?)`
+  })
+})
+
+test('with pluginTimeout off, a var file\'s import still has a bound of its own', async (t) => {
+  const root = await tempApp(t, { 'quick.mjs': "export default async function (fastify) { fastify.expvar.register('quick', () => 1) }\n" })
+  const app = Fastify({ pluginTimeout: 0 })
+  await app.register(expvar, { apps: [root], cmdline: false, memstats: false })
+  t.same(JSON.parse((await app.inject('/debug/vars')).body), { quick: 1 })
+})
+
+test('a var file\'s plugin that throws null, a string, or calls done with an error fails ready() naming the file', async (t) => {
+  const cases: [string, string, RegExp][] = [
+    ['null.mjs', 'export default async function () { throw null }\n', /null\.mjs: it threw null$/],
+    ['string.cjs', "module.exports = async function () { throw 'bad' }\n", /string\.cjs: it threw 'bad'$/],
+    ['done.cjs', "module.exports = function (fastify, options, done) { done(new Error('no db')) }\n", /done\.cjs: no db$/],
+    ['sync.cjs', 'module.exports = function (fastify, options, done) { throw null }\n', /sync\.cjs: it threw null$/],
+    ['getter.mjs', "export default async function () { throw { get message () { throw new Error('getter') } } }\n", /getter\.mjs: it threw object, which could not be described$/]
+  ]
+  for (const [name, source, message] of cases) {
+    const root = await tempApp(t, { [name]: source })
+    await t.rejects(build({ apps: [root] }), { code: 'FST_EXPVAR_LOAD_FAILED', message }, name)
+  }
+})
+
+test('a callback-style var file plugin loads', async (t) => {
+  const root = await tempApp(t, { 'cb.cjs': "module.exports = function (fastify, options, done) { fastify.expvar.register('cb', () => 'done'); done() }\n" })
+  const { app: server } = await build({ apps: [root] })
+  t.same(await scrape(server), { cb: 'done' })
+})
+
+test('an app with expvar/ or another near miss instead of expvars/ is warned about, naming it', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'expvar-app-'))
+  t.teardown(() => rm(root, { recursive: true, force: true }))
+  await mkdir(join(root, 'expvar'))
+  await mkdir(join(root, 'Exp_Vars'))
+  await mkdir(join(root, 'routes'))
+  await mkdir(join(root, 'node_modules'))
+  await writeFile(join(root, 'expvars.ts'), '')
+  const { app: server, logs } = await build({ apps: [root] })
+  t.same(await scrape(server), {})
+  const warning = logs.find((line) => line.level === WARN && line.app === root)
+  t.same(warning?.found, ['Exp_Vars', 'expvar'])
+  t.match(warning?.msg, /has no expvars\/ folder, but has Exp_Vars\/, expvar\/: is it misspelt\?/)
+})
+
+test('a .ts var file no TypeScript loader handles fails naming the file and the remedy', async (t) => {
+  // tap's TypeScript loader leaves node_modules alone, as ts-node does: there a .ts file is Node's to refuse.
+  const root = await mkdtemp(join(import.meta.dirname, '..', 'node_modules', '.expvar-ts-'))
+  t.teardown(() => rm(root, { recursive: true, force: true }))
+  await mkdir(join(root, 'expvars'))
+  await writeFile(join(root, 'expvars', 'typed.ts'), 'export default async function (fastify: unknown): Promise<void> {}\n')
+  await t.rejects(build({ apps: [root] }), { code: 'FST_EXPVAR_LOAD_FAILED', message: /typed\.ts: .*a TypeScript var file needs a TypeScript loader/ })
 })

@@ -1,9 +1,11 @@
-// TypeScript var files load outside tap too: under `tsx`, and under `node --import tsx` once
-// autoload is told with FASTIFY_AUTOLOAD_TYPESCRIPT=1.
+// TypeScript var files load outside tap too: under `tsx`, under `node --import tsx`, and under a
+// runner that makes autoload force ES modules; without a loader the error says what to do.
 import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { test } from 'tap'
+import t, { test } from 'tap'
 
 const run = promisify(execFile)
 const root = join(import.meta.dirname, '..')
@@ -14,6 +16,18 @@ const tsx = join(root, 'node_modules', '.bin', 'tsx')
 // with the rest: tap's process tracker is told not to collect it.
 const childEnv: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
 
+// The plugin compiled by tsc, with source maps, for children that run it without a TypeScript
+// loader: in a folder of this run's own (not dist/, which other tests may be building), inside
+// the project so that its imports resolve to the project's node_modules.
+const compiled = join(root, 'node_modules', '.cache', `fastify-expvar-test-${process.pid}`)
+let built: Promise<string> | undefined
+function compiledPlugin (): Promise<string> {
+  built ??= run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', compiled])
+    .then(() => join(compiled, 'index.js'))
+  return built
+}
+t.teardown(() => rm(compiled, { recursive: true, force: true }))
+
 function names (body: string): string[] {
   return Object.keys(JSON.parse(body))
 }
@@ -23,15 +37,38 @@ test('.ts var files load under npx tsx', async (t) => {
   t.same(names(stdout), ['example', 'legacy', 'module', 'script', 'signups', 'stats', 'users'])
 })
 
-test('.ts var files load under node --import tsx with FASTIFY_AUTOLOAD_TYPESCRIPT=1', async (t) => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', server], { cwd: root, env: { ...childEnv, FASTIFY_AUTOLOAD_TYPESCRIPT: '1' } })
+test('.ts var files load under node --import tsx, with no flag to set', async (t) => {
+  const { FASTIFY_AUTOLOAD_TYPESCRIPT: _told, ...env } = childEnv
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', server], { cwd: root, env })
   t.same(names(stdout), ['example', 'legacy', 'module', 'script', 'signups', 'stats', 'users'])
 })
 
-test('without it, node --import tsx fails with a coded error naming the file and the flag', async (t) => {
-  const { FASTIFY_AUTOLOAD_TYPESCRIPT: _told, ...env } = childEnv
-  const failed = await run(process.execPath, ['--import', 'tsx', server], { cwd: root, env }).then(() => '', (err: { stderr: string }) => err.stderr)
+test('without a TypeScript loader, a .ts var file fails with a coded error naming the file and the remedy', async (t) => {
+  const app = await mkdtemp(join(tmpdir(), 'expvar-ts-'))
+  t.teardown(() => rm(app, { recursive: true, force: true }))
+  await mkdir(join(app, 'expvars'))
+  await writeFile(join(app, 'expvars', 'typed.ts'), 'export default async function (fastify: unknown): Promise<void> {}\n')
+  const starter = join(app, 'start.mjs')
+  await writeFile(starter, `import Fastify from ${JSON.stringify(join(root, 'node_modules', 'fastify', 'fastify.js'))}
+import expvar from ${JSON.stringify(await compiledPlugin())}
+await Fastify().register(expvar, { apps: [${JSON.stringify(app)}] }).ready()
+`)
+  const failed = await run(process.execPath, [starter], { env: childEnv }).then(() => '', (err: { stderr: string }) => err.stderr)
   t.match(failed, /FST_EXPVAR_LOAD_FAILED/)
-  t.match(failed, /a-plugin\.ts/)
-  t.match(failed, /Under node --import tsx, set FASTIFY_AUTOLOAD_TYPESCRIPT=1\./)
+  t.match(failed, /typed\.ts/)
+  t.match(failed, /a TypeScript var file needs a TypeScript loader/)
+})
+
+test('under a runner that makes autoload force ES modules (VITEST=true), every file form loads and is evaluated once', async (t) => {
+  const app = await mkdtemp(join(tmpdir(), 'expvar-esm-'))
+  t.teardown(() => rm(app, { recursive: true, force: true }))
+  await mkdir(join(app, 'expvars'))
+  const count = 'globalThis.imports = (globalThis.imports ?? 0) + 1\n'
+  await writeFile(join(app, 'expvars', 'a.cjs'), count + "module.exports = async (fastify) => { fastify.expvar.register('cjs', () => globalThis.imports) }\n")
+  await writeFile(join(app, 'expvars', 'b.mjs'), count + "export default async (fastify) => { fastify.expvar.register('mjs', () => globalThis.imports) }\n")
+  await writeFile(join(app, 'expvars', 'c.ts'), count.replace('globalThis', '(globalThis as any)').replace('(globalThis.imports', '((globalThis as any).imports') + "module.exports = async (fastify: any) => { fastify.expvar.register('ts', () => (globalThis as any).imports) }\n")
+  const { stdout } = await run(tsx, [server], { cwd: root, env: { ...childEnv, VITEST: 'true', EXPVAR_APPS: app } })
+  t.same(JSON.parse(stdout), { cjs: 3, mjs: 3, ts: 3 })
+  const users = await run(tsx, [server], { cwd: root, env: { ...childEnv, VITEST: 'true' } })
+  t.same(names(users.stdout), ['example', 'legacy', 'module', 'script', 'signups', 'stats', 'users'])
 })

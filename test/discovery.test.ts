@@ -299,5 +299,5 @@ test('a .ts var file no TypeScript loader handles fails naming the file and the 
   t.teardown(() => rm(root, { recursive: true, force: true }))
   await mkdir(join(root, 'expvars'))
   await writeFile(join(root, 'expvars', 'typed.ts'), 'export default async function (fastify: unknown): Promise<void> {}\n')
-  await t.rejects(build({ apps: [root] }), { code: 'FST_EXPVAR_LOAD_FAILED', message: /typed\.ts: .*a TypeScript var file needs a TypeScript loader/ })
+  await t.rejects(build({ apps: [root] }), { code: 'FST_EXPVAR_LOAD_FAILED', message: /typed\.ts: [^]*a TypeScript var file needs a TypeScript loader/ })
 })

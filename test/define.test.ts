@@ -58,3 +58,44 @@ test('the plugin and a standalone registry agree on the document', async (t) => 
   await app.register(expvar, { registry, cmdline: false, memstats: false })
   t.equal((await app.inject('/debug/vars')).body, await registry.document())
 })
+
+test('an ExpVar subclass whose constructor throws null, or something unprintable, is a coded error', async (t) => {
+  class Nothing extends ExpVar {
+    name = 'nothing'
+    constructor () {
+      super()
+      // eslint-disable-next-line no-throw-literal
+      throw null
+    }
+
+    value (): number { return 1 }
+  }
+  const registry = new Registry()
+  t.throws(() => registry.register(Nothing), { code: 'FST_EXPVAR_INVALID_VAR', message: 'Invalid var Nothing: its constructor threw: null', cause: null })
+  t.throws(() => defineExpvars(Nothing), { code: 'FST_EXPVAR_INVALID_VAR' })
+  const Unprintable = class extends ExpVar {
+    name = 'x'
+    constructor () {
+      super()
+      throw new Proxy(new Error('hidden'), { get () { throw new Error('trap') }, getPrototypeOf () { throw new Error('trap') } })
+    }
+
+    value (): number { return 1 }
+  }
+  t.throws(() => registry.register(Unprintable), { code: 'FST_EXPVAR_INVALID_VAR', message: /^Invalid var Unprintable: its constructor threw: / })
+})
+
+test('a definition with a bigint, symbol or prototype-free name, or a bad value, is a coded error that shows it', async (t) => {
+  const registry = new Registry()
+  const bad = (def: unknown): () => unknown => () => registry.register(def as ExpVar)
+  t.throws(bad({ name: 1n, value: 5 }), { code: 'FST_EXPVAR_INVALID_VAR', message: 'Invalid var 1n: its value must be a function' })
+  t.throws(bad({ name: Symbol('s'), value: 5 }), { code: 'FST_EXPVAR_INVALID_VAR', message: 'Invalid var Symbol(s): its value must be a function' })
+  t.throws(bad({ value: 5 }), { code: 'FST_EXPVAR_INVALID_VAR', message: 'Invalid var without a name: its value must be a function' })
+  t.throws(bad({ name: 'n', value: 5 }), { code: 'FST_EXPVAR_INVALID_VAR', message: 'Invalid var "n": its value must be a function' })
+  t.throws(bad({ name: 1n, value: () => 5 }), { code: 'FST_EXPVAR_INVALID_NAME', message: 'Invalid var name 1n: a var name must be a non-empty string' })
+  t.throws(bad({ name: Symbol('s'), value: () => 5 }), { code: 'FST_EXPVAR_INVALID_NAME', message: /^Invalid var name Symbol\(s\)/ })
+  t.throws(bad({ name: Object.create(null), value: () => 5 }), { code: 'FST_EXPVAR_INVALID_NAME', message: /^Invalid var name \[Object: null prototype\] \{\}/ })
+  t.throws(bad({ name: { [Symbol.for('nodejs.util.inspect.custom')] () { throw new Error('no') } }, value: () => 5 }), { code: 'FST_EXPVAR_INVALID_NAME', message: /^Invalid var name object:/ })
+  t.throws(() => defineExpvars(Symbol('d') as unknown as ExpVar), { code: 'FST_EXPVAR_INVALID_VAR', message: /^Invalid var Symbol\(d\): a definition is/ })
+  t.same(registry.names(), [])
+})

@@ -73,6 +73,9 @@ test('an ExpVar subclass whose constructor throws null, or something unprintable
   const registry = new Registry()
   t.throws(() => registry.register(Nothing), { code: 'FST_EXPVAR_INVALID_VAR', message: 'Invalid var Nothing: its constructor threw: null', cause: null })
   t.throws(() => defineExpvars(Nothing), { code: 'FST_EXPVAR_INVALID_VAR' })
+  // An anonymous class (an array element gets no name) is named as a class.
+  const [anonymous] = [class extends Nothing {}]
+  t.throws(() => registry.register(anonymous as typeof Nothing), { message: 'Invalid var class: its constructor threw: null' })
   const Unprintable = class extends ExpVar {
     name = 'x'
     constructor () {

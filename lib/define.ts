@@ -3,7 +3,7 @@ import { inspect } from 'node:util'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Definition, VarDefinition } from '../types/index.js'
 import { FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_VAR } from './errors.js'
-import { callSite } from './source.js'
+import { callSite } from './call-site.js'
 
 /** The seed's form of a var: `class Example extends ExpVar { name = 'example'; value () { return 42 } }`. */
 export abstract class ExpVar implements VarDefinition {

@@ -6,7 +6,7 @@ import { writeDocument } from './document.js'
 import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_WRONG_KIND } from './errors.js'
 import { type Entry, evaluate, type Source } from './evaluate.js'
 import { quote } from './json.js'
-import { callSite } from './source.js'
+import { callSite } from './call-site.js'
 import { FloatVar, FuncVar, IntVar, isVar, MapVar, StringVar } from './vars.js'
 
 export const DEFAULT_COLLISIONS: Collisions = 'merge'

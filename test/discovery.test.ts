@@ -301,3 +301,14 @@ test('a .ts var file no TypeScript loader handles fails naming the file and the 
   await writeFile(join(root, 'expvars', 'typed.ts'), 'export default async function (fastify: unknown): Promise<void> {}\n')
   await t.rejects(build({ apps: [root] }), { code: 'FST_EXPVAR_LOAD_FAILED', message: /typed\.ts: [^]*a TypeScript var file needs a TypeScript loader/ })
 })
+
+test('a CommonJS var file under a path with spaces is named whole as the source of its vars', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'expvar app (with spaces) '))
+  t.teardown(() => rm(root, { recursive: true, force: true }))
+  await mkdir(join(root, 'expvars'))
+  const file = join(root, 'expvars', 'flaky var.cjs')
+  await writeFile(file, "module.exports = async function (fastify) { fastify.expvar.register('flaky', () => { throw new Error('down') }) }\n")
+  const { app: server, logs } = await build({ apps: [root] })
+  t.same(await scrape(server), {})
+  t.match(logsFor(logs, 'flaky', ERROR)[0]?.source, new RegExp(`^${file.replace(/[()]/g, '\\$&')}:\\d+:\\d+$`))
+})

@@ -8,6 +8,8 @@ import { promisify } from 'node:util'
 import t, { test } from 'tap'
 
 const run = promisify(execFile)
+// Children that compile and start apps: minutes, not seconds, on a loaded 2-core machine.
+t.setTimeout(180_000)
 const root = join(import.meta.dirname, '..')
 const server = join(import.meta.dirname, 'fixtures', 'typescript-app', 'server.ts')
 const tsx = join(root, 'node_modules', '.bin', 'tsx')
@@ -71,4 +73,20 @@ test('under a runner that makes autoload force ES modules (VITEST=true), every f
   t.same(JSON.parse(stdout), { cjs: 3, mjs: 3, ts: 3 })
   const users = await run(tsx, [server], { cwd: root, env: { ...childEnv, VITEST: 'true' } })
   t.same(names(users.stdout), ['example', 'legacy', 'module', 'script', 'signups', 'stats', 'users'])
+})
+
+test('under source maps (node --enable-source-maps, tsx) a registration names the app\'s file, not the plugin\'s lib/*.ts', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'expvar-maps-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const script = join(dir, 'register.mjs')
+  await writeFile(script, `import { Registry } from ${JSON.stringify(await compiledPlugin())}
+const registry = new Registry({ collisions: 'error' })
+registry.int('requests')
+try { registry.register('requests', () => 1) } catch (err) { process.stdout.write(err.message) }
+`)
+  const expected = `Var "requests" is already registered (by ${script}:3:10); a second registration from ${script}:4:16 is refused because collisions is "error"`
+  const mapped = await run(process.execPath, ['--enable-source-maps', script], { env: childEnv })
+  t.equal(mapped.stdout, expected, 'node --enable-source-maps')
+  const tsxRun = await run(tsx, [script], { env: childEnv })
+  t.equal(tsxRun.stdout, expected, 'tsx')
 })

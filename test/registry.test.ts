@@ -250,3 +250,28 @@ test('document() with a logger logs this scrape there', async (t) => {
   t.equal(lines.length, 1)
   t.equal(logsFor(logs, 'bad', WARN).length, 0)
 })
+
+test('a Float refuses NaN and ±Infinity, as an Int refuses what it cannot hold, and stays as it was', async (t) => {
+  const registry = new Registry()
+  const f = registry.float('f')
+  f.set(1.5)
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    t.throws(() => f.set(bad), { code: 'FST_EXPVAR_INVALID_VALUE', message: `Invalid argument to FloatVar.set(): expected a finite number (the Float stays finite), got ${bad}` })
+    t.throws(() => f.add(bad), { code: 'FST_EXPVAR_INVALID_VALUE', message: `Invalid argument to FloatVar.add(): expected a finite number (the Float stays finite), got ${bad}` })
+  }
+  f.set(Number.MAX_VALUE)
+  t.throws(() => f.add(Number.MAX_VALUE), { code: 'FST_EXPVAR_INVALID_VALUE', message: `Invalid argument to FloatVar.add(): expected a delta that keeps the Float finite, got ${Number.MAX_VALUE}, which would make it Infinity` })
+  t.equal(f.value(), Number.MAX_VALUE)
+  const m = registry.map('m')
+  t.throws(() => m.addFloat('k', NaN), { code: 'FST_EXPVAR_INVALID_VALUE' })
+  t.equal(m.string(), '{}', 'a refused addFloat creates no key')
+  t.same(JSON.parse(await registry.document()), { f: Number.MAX_VALUE, m: {} })
+})
+
+test('an add past 2^53 blames the sum it would make, not its argument', async (t) => {
+  const i = new Registry().int('i')
+  i.set(Number.MAX_SAFE_INTEGER)
+  t.throws(() => i.add(1), { code: 'FST_EXPVAR_INVALID_VALUE', message: 'Invalid argument to IntVar.add(): expected a delta that keeps the Int within ±Number.MAX_SAFE_INTEGER, got 1, which would make it 9007199254740992' })
+  t.throws(() => i.add(2 ** 60), { message: /expected a safe integer .*, got 1152921504606847000$/, code: 'FST_EXPVAR_INVALID_VALUE' }, 'an argument that is itself too large is blamed')
+  t.equal(i.value(), Number.MAX_SAFE_INTEGER)
+})

@@ -2,12 +2,15 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { FastifyExpvarOptions } from './types/index.js'
+import { FST_EXPVAR_ALREADY_REGISTERED } from './lib/errors.js'
 import { resolveOptions } from './lib/options.js'
 import { registerRoute } from './lib/route.js'
 import { registerBuiltins } from './lib/builtins/index.js'
 import { loadAppFolders } from './lib/discovery.js'
 
 const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyExpvar (fastify, options) {
+  // Fastify's own message would be about a decorator; say what was done twice.
+  if (fastify.hasDecorator('expvar')) throw new FST_EXPVAR_ALREADY_REGISTERED()
   const resolved = resolveOptions(options, fastify.log)
   const { registry, url, route } = resolved
   fastify.decorate('expvar', registry)

@@ -2,6 +2,7 @@
 import createError from '@fastify/error'
 
 export const FST_EXPVAR_INVALID_OPTION = createError('FST_EXPVAR_INVALID_OPTION', 'Invalid option "%s": %s', 500, TypeError)
+export const FST_EXPVAR_ALREADY_REGISTERED = createError('FST_EXPVAR_ALREADY_REGISTERED', 'fastify-expvar is already registered on this instance (fastify.expvar exists): register it once, and publish more vars through fastify.expvar')
 export const FST_EXPVAR_INVALID_NAME = createError('FST_EXPVAR_INVALID_NAME', 'Invalid var name %s: a var name must be a non-empty string', 500, TypeError)
 export const FST_EXPVAR_INVALID_VAR = createError('FST_EXPVAR_INVALID_VAR', 'Invalid var %s: %s', 500, TypeError)
 export const FST_EXPVAR_INVALID_VALUE = createError('FST_EXPVAR_INVALID_VALUE', 'Invalid argument to %s(): expected %s, got %s', 500, TypeError)

@@ -1,13 +1,16 @@
 // The plugin's options: defaults as named constants, each option checked once, at register time.
 import { inspect } from 'node:util'
 import type { FastifyBaseLogger } from 'fastify'
-import type { BuiltinName, ExpvarRouteOptions, FastifyExpvarOptions } from '../types/index.js'
+import type { BuiltinName, CmdlineOptions, ExpvarRouteOptions, FastifyExpvarOptions } from '../types/index.js'
 import { BUILTIN_NAMES } from './builtins/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
 import { Registry } from './registry.js'
 
 export const DEFAULT_URL = '/debug/vars'
-const OPTIONS = ['apps', 'skip', 'url', 'route', 'cmdline', 'memstats', 'builtins', 'collisions', 'timeout', 'registry']
+// Every key of the options type, and only those: a new option cannot be left out of the check.
+const OPTION_KEYS: Record<keyof FastifyExpvarOptions, true> = { apps: true, skip: true, url: true, route: true, cmdline: true, memstats: true, builtins: true, collisions: true, timeout: true, registry: true }
+const OPTIONS = Object.keys(OPTION_KEYS)
+const CMDLINE_KEYS: Record<keyof CmdlineOptions, true> = { redact: true }
 // Fastify's own register options, which reach the plugin beside its own.
 const FASTIFY_OPTIONS = ['logLevel', 'logSerializers']
 // The route's own keys: set by the plugin, so a passthrough cannot silently replace them.
@@ -24,13 +27,13 @@ export interface ResolvedOptions {
   readonly registry: Registry
 }
 
-function invalid (option: string, expected: string, got: unknown): never {
+function throwInvalidOption (option: string, expected: string, got: unknown): never {
   throw new FST_EXPVAR_INVALID_OPTION(option, `expected ${expected}, got ${inspect(got, { breakLength: Infinity, depth: 1 })}`)
 }
 
 function stringList (option: string, value: unknown): readonly string[] {
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.length > 0)) {
-    invalid(option, 'an array of non-empty strings', value)
+    throwInvalidOption(option, 'an array of non-empty strings', value)
   }
   return value
 }
@@ -42,45 +45,51 @@ function isObject (value: unknown): value is Record<string, unknown> {
 function resolveCmdline (value: unknown): ResolvedOptions['cmdline'] {
   if (value === true) return { redact: true }
   if (value === false) return false
-  if (isObject(value) && (value.redact === undefined || typeof value.redact === 'boolean')) {
-    return { redact: value.redact !== false }
+  if (isObject(value)) {
+    const unknown = Object.keys(value).find((key) => !Object.hasOwn(CMDLINE_KEYS, key))
+    if (unknown !== undefined) throwInvalidOption('cmdline', `only the keys ${Object.keys(CMDLINE_KEYS).join(', ')}`, unknown)
+    if (value.redact === undefined || typeof value.redact === 'boolean') return { redact: value.redact !== false }
   }
-  return invalid('cmdline', 'true, false or { redact: boolean }', value)
+  return throwInvalidOption('cmdline', 'true, false or { redact: boolean }', value)
 }
 
 function resolveBuiltins (value: unknown): readonly BuiltinName[] {
   const names = stringList('builtins', value)
   for (const name of names) {
-    if (!(BUILTIN_NAMES as readonly string[]).includes(name)) invalid('builtins', `names among ${BUILTIN_NAMES.join(', ')}`, name)
+    if (!(BUILTIN_NAMES as readonly string[]).includes(name)) throwInvalidOption('builtins', `names among ${BUILTIN_NAMES.join(', ')}`, name)
   }
   return [...new Set(names)] as BuiltinName[]
 }
 
 function resolveRoute (value: unknown): ExpvarRouteOptions {
-  if (!isObject(value)) return invalid('route', 'an object of route options', value)
+  if (!isObject(value)) return throwInvalidOption('route', 'an object of route options', value)
   const reserved = RESERVED_ROUTE_KEYS.find((key) => key in value)
-  if (reserved !== undefined) invalid('route', `no ${reserved} (the plugin sets it; use the url option for the path)`, value)
+  if (reserved !== undefined) throwInvalidOption('route', `no ${reserved} (the plugin sets it; use the url option for the path)`, value)
   return value
 }
 
 function resolveRegistry (options: FastifyExpvarOptions, log: FastifyBaseLogger): Registry {
   const { registry, collisions, timeout } = options
+  // Types first, here, so that a string reads as one ('500'); the Registry checks the values.
+  if (timeout !== undefined && typeof timeout !== 'number') throwInvalidOption('timeout', 'a positive number of milliseconds', timeout)
+  if (collisions !== undefined && typeof collisions !== 'string') throwInvalidOption('collisions', '"merge" or "error"', collisions)
   if (registry === undefined) return new Registry({ collisions, timeout, logger: log })
-  if (!(registry instanceof Registry)) invalid('registry', 'a Registry', registry)
+  if (!(registry instanceof Registry)) throwInvalidOption('registry', 'a Registry', registry)
   // A given registry keeps its own settings; taking these too would leave one of them unused.
-  if (collisions !== undefined) invalid('collisions', 'no collisions option beside registry (set it on the Registry)', collisions)
-  if (timeout !== undefined) invalid('timeout', 'no timeout option beside registry (set it on the Registry)', timeout)
+  if (collisions !== undefined) throwInvalidOption('collisions', 'no collisions option beside registry (set it on the Registry)', collisions)
+  if (timeout !== undefined) throwInvalidOption('timeout', 'no timeout option beside registry (set it on the Registry)', timeout)
   return registry
 }
 
 export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseLogger): ResolvedOptions {
-  // fastify-plugin makes Fastify ignore prefix: say so rather than serve at an unexpected path.
-  if ('prefix' in options) invalid('prefix', 'no prefix (the plugin is not encapsulated, so Fastify ignores it; use the url option)', (options as { prefix: unknown }).prefix)
+  // fastify-plugin makes Fastify ignore a prefix given to this plugin's own register: say so
+  // rather than serve at an unexpected path. A parent plugin's prefix does apply.
+  if ('prefix' in options) throwInvalidOption('prefix', 'no prefix (Fastify ignores a prefix given to this plugin\'s own register, as for every fastify-plugin plugin; registered inside a prefixed plugin, the route lands under that prefix; set the path with the url option)', (options as { prefix: unknown }).prefix)
   const unknown = Object.keys(options).find((key) => !OPTIONS.includes(key) && !FASTIFY_OPTIONS.includes(key))
-  if (unknown !== undefined) invalid(unknown, `one of the options ${OPTIONS.join(', ')}`, unknown)
+  if (unknown !== undefined) throwInvalidOption(unknown, `one of the options ${OPTIONS.join(', ')}`, unknown)
   const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, builtins = [] } = options
-  if (url !== false && (typeof url !== 'string' || !url.startsWith('/'))) invalid('url', 'a path starting with "/" or false', url)
-  if (typeof memstats !== 'boolean') invalid('memstats', 'a boolean', memstats)
+  if (url !== false && (typeof url !== 'string' || !url.startsWith('/'))) throwInvalidOption('url', 'a path starting with "/" or false', url)
+  if (typeof memstats !== 'boolean') throwInvalidOption('memstats', 'a boolean', memstats)
   return {
     apps: stringList('apps', apps),
     skip: stringList('skip', skip),

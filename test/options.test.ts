@@ -11,7 +11,7 @@ async function registerWith (options: unknown): Promise<void> {
 
 const invalid: [string, unknown, RegExp][] = [
   ['timout', { timout: 100 }, /^Invalid option "timout": expected one of the options apps, skip, url, route, cmdline, memstats, builtins, collisions, timeout, registry, got 'timout'$/],
-  ['prefix', { prefix: '/admin' }, /^Invalid option "prefix": expected no prefix \(the plugin is not encapsulated, so Fastify ignores it; use the url option\), got '\/admin'$/],
+  ['prefix', { prefix: '/admin' }, /^Invalid option "prefix": expected no prefix \(Fastify ignores a prefix given to this plugin's own register, .*; set the path with the url option\), got '\/admin'$/],
   ['apps', { apps: 'users' }, /^Invalid option "apps": expected an array of non-empty strings, got 'users'$/],
   ['apps', { apps: ['users', ''] }, /"apps": expected an array of non-empty strings, got \[ 'users', '' \]$/],
   ['skip', { skip: [1] }, /"skip"/],
@@ -23,6 +23,9 @@ const invalid: [string, unknown, RegExp][] = [
   ['route', { route: { method: 'POST' } }, /"route": expected no method/],
   ['cmdline', { cmdline: 'yes' }, /"cmdline": expected true, false or \{ redact: boolean \}, got 'yes'/],
   ['cmdline', { cmdline: { redact: 'no' } }, /"cmdline"/],
+  ['cmdline', { cmdline: { redcat: false } }, /^Invalid option "cmdline": expected only the keys redact, got 'redcat'$/],
+  ['timeout', { timeout: '500' }, /^Invalid option "timeout": expected a positive number of milliseconds, got '500'$/],
+  ['collisions', { collisions: 1 }, /^Invalid option "collisions": expected "merge" or "error", got 1$/],
   ['memstats', { memstats: 1 }, /"memstats": expected a boolean, got 1/],
   ['builtins', { builtins: ['gc'] }, /"builtins": expected names among resource, process, eventloop, http, got 'gc'/],
   ['builtins', { builtins: 'http' }, /"builtins"/],
@@ -53,4 +56,17 @@ test('options that are valid register cleanly', async (t) => {
   await t.resolves(registerWith({ cmdline: { redact: false }, memstats: false, builtins: [], collisions: 'error', timeout: 100, url: '/v', route: {} }))
   await t.resolves(registerWith({ cmdline: {}, apps: [], skip: [] }))
   await t.resolves(registerWith({ logLevel: 'warn' }), 'Fastify\'s own register options pass')
+})
+
+test('registering the plugin twice on one instance is a coded error saying so', async (t) => {
+  const app = Fastify()
+  await app.register(expvar, { cmdline: false, memstats: false })
+  await t.rejects(async () => { await app.register(expvar) }, { code: 'FST_EXPVAR_ALREADY_REGISTERED', message: /^fastify-expvar is already registered on this instance/ })
+})
+
+test('inside a prefixed parent plugin, the route lands under the parent\'s prefix', async (t) => {
+  const app = Fastify()
+  await app.register(async (admin) => { await admin.register(expvar, { cmdline: false, memstats: false }) }, { prefix: '/admin' })
+  t.equal((await app.inject('/admin/debug/vars')).statusCode, 200)
+  t.equal((await app.inject('/debug/vars')).statusCode, 404)
 })

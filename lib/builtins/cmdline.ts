@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Var } from '../../types/index.js'
 import { writeJSON } from '../json.js'
-import { publishBuiltin } from './publish.js'
+import { builtinSource, publishBuiltin } from './publish.js'
 
 export const REDACTED = '[REDACTED]'
 
@@ -139,6 +139,7 @@ export function redactArgv (argv: readonly string[]): string[] {
  * again. Still read at every scrape, since the program may change argv as Go's os.Args can.
  */
 class ArgvVar implements Var {
+  readonly source = builtinSource('cmdline')
   private readonly redact: boolean
   private seen: readonly string[] = []
   private published: readonly string[] = []

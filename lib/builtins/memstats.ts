@@ -4,7 +4,7 @@ import { constants, performance, PerformanceObserver, type NodeGCPerformanceDeta
 import v8 from 'node:v8'
 import type { Var } from '../../types/index.js'
 import { numberJSON, writeJSON } from '../json.js'
-import { publishBuiltin } from './publish.js'
+import { builtinSource, publishBuiltin } from './publish.js'
 
 /** Go's ring buffers of recent pauses: the newest at (NumGC + 255) % 256. */
 export const RING_SIZE = 256
@@ -41,7 +41,7 @@ interface Sample {
 
 /** Go's MemStats as a var: scalar fields read per scrape, GC history kept from GC performance entries. */
 export class MemStats implements Var {
-  readonly source = 'fastify-expvar builtin memstats'
+  readonly source = builtinSource('memstats')
   #numGC = 0
   #numForcedGC = 0
   #pauseTotalNs = 0

@@ -2,13 +2,18 @@
 import type { FastifyInstance } from 'fastify'
 import type { Var } from '../../types/index.js'
 
+/** How a builtin is named as the source of its var in logs and collision errors. */
+export function builtinSource (name: string): string {
+  return `fastify-expvar builtin ${name}`
+}
+
 /**
  * Publishes a builtin's value function (or Var) under name, named as a builtin in logs. When the
  * instance closes, `stop` ends whatever the builtin started and the registration is withdrawn, so
  * a registry shared with later instances keeps no var of a closed one.
  */
 export function publishBuiltin (fastify: FastifyInstance, name: string, published: Var | (() => unknown), stop?: () => void): void {
-  const source = `fastify-expvar builtin ${name}`
+  const source = builtinSource(name)
   let v: Var
   try {
     v = typeof published === 'function'

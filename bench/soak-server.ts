@@ -2,7 +2,7 @@
 // Besides /debug/vars it has routes that change the vars while they are being scraped.
 import Fastify from 'fastify'
 import { Writable } from 'node:stream'
-import expvar from './expvar.js'
+import expvar, { Registry } from './expvar.js'
 import { MAP_KEYS, publishVars, USER_VARS } from './vars.js'
 
 /** Names the register/delete route cycles through, so the set of vars stays bounded. */
@@ -43,6 +43,24 @@ app.get('/churn', async () => {
   }
   return 'ok'
 })
+
+// What an adversary found (issue 8), in a registry of its own so that its timeout does not slow
+// the other scrapes: a logger that throws, an error whose getters throw, the same never-settling
+// promise at every scrape (nothing per scrape may stay alive), a huge string, and an argv with a
+// 64 KB argument that backtracking redaction took seconds over.
+const throwing = { warn () { throw new Error('the logger is down') }, error () { throw new Error('the logger is down') } }
+const adversary = new Registry({ timeout: 20, logger: throwing })
+const pending = new Promise(() => {})
+adversary.register('pending', () => pending)
+adversary.register('unloggable', () => {
+  const err = new Error('hidden')
+  for (const key of ['message', 'stack', 'cause']) Object.defineProperty(err, key, { get () { throw new Error('getter') } })
+  throw err
+})
+adversary.string('huge').set('<>&'.repeat(300_000))
+adversary.register('ok', () => tick)
+process.argv.push('--allowed-headers=' + 'authorization;x-api-key;x-auth-token;'.repeat(1800))
+app.get('/adversary', async (_request, reply) => reply.type('application/json').send(await adversary.document()))
 
 app.get('/heap', async () => {
   globalThis.gc?.()

@@ -1,6 +1,7 @@
 // `npm run soak`: concurrent scrapes on loopback while other requests update Ints and Maps,
-// register and delete vars, and one var throws every third call. Fails (exit 1) on any non-200,
-// any body that is not JSON, or heap growth past HEAP_BOUND. SOAK_SECONDS shortens it (default 60).
+// register and delete vars, and one var throws every third call; a registry of the adversary's
+// inputs (throwing logger, unloggable error, shared pending promise, huge string) is scraped too.
+// Fails (exit 1) on any non-200, any body that is not JSON, or heap growth past HEAP_BOUND. SOAK_SECONDS shortens it (default 60).
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { Agent, get } from 'node:http'
@@ -43,7 +44,7 @@ async function main (): Promise<void> {
   const child = fork(fileURLToPath(new URL('soak-server.ts', import.meta.url)), { stdio: 'inherit' })
   const [base] = await once(child, 'message') as [string]
   const failures: string[] = []
-  const counts = { scrapes: 0, updates: 0, churns: 0 }
+  const counts = { scrapes: 0, updates: 0, churns: 0, adversary: 0 }
   const end = Date.now() + SECONDS * 1000
 
   const loop = async (path: string, check: (answer: Answer) => void): Promise<void> => {
@@ -69,7 +70,11 @@ async function main (): Promise<void> {
   await Promise.all([
     ...Array.from({ length: SCRAPERS }, (_, i) => scrape(i === 0 ? '/debug/vars?vars=flaky,soak.routes,memstats' : '/debug/vars')),
     ...Array.from({ length: UPDATERS }, () => loop('/update', () => { counts.updates++ })),
-    ...Array.from({ length: CHURNERS }, () => loop('/churn', () => { counts.churns++ }))
+    ...Array.from({ length: CHURNERS }, () => loop('/churn', () => { counts.churns++ })),
+    loop('/adversary', (answer) => {
+      if (!('ok' in JSON.parse(answer.body))) throw new Error('/adversary: the healthy var is missing')
+      counts.adversary++
+    })
   ])
   const before = await warmup
   const after = await heapUsed(base)
@@ -77,7 +82,7 @@ async function main (): Promise<void> {
   child.kill()
 
   const growth = after - before
-  console.log(`soak: ${SECONDS} s, ${counts.scrapes} scrapes (${SCRAPERS} concurrent), ${counts.updates} updates, ${counts.churns} register/delete`)
+  console.log(`soak: ${SECONDS} s, ${counts.scrapes} scrapes (${SCRAPERS} concurrent), ${counts.updates} updates, ${counts.churns} register/delete, ${counts.adversary} scrapes of the adversary's vars`)
   console.log(`heap after GC: ${(before / MB).toFixed(2)} MB after warm-up, ${(after / MB).toFixed(2)} MB at the end: ${growth >= 0 ? '+' : ''}${(growth / MB).toFixed(2)} MB (bound ${HEAP_BOUND / MB} MB)`)
   if (growth > HEAP_BOUND) failures.push(`heap grew ${(growth / MB).toFixed(2)} MB, more than ${HEAP_BOUND / MB} MB`)
   if (failures.length > 0) {

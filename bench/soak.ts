@@ -1,7 +1,8 @@
 // `npm run soak`: concurrent scrapes on loopback while other requests update Ints and Maps,
 // register and delete vars, and one var throws every third call; a registry of the adversary's
 // inputs (throwing logger, unloggable error, shared pending promise, huge string) is scraped too.
-// Fails (exit 1) on any non-200, any body that is not JSON, or heap growth past HEAP_BOUND. SOAK_SECONDS shortens it (default 60).
+// Fails (exit 1) on any non-200, any body that is not JSON, or heap growth past HEAP_BOUND.
+// SOAK_SECONDS shortens it (default 60).
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { Agent, get } from 'node:http'

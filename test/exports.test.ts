@@ -5,9 +5,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { test } from 'tap'
+import t, { test } from 'tap'
 
 const run = promisify(execFile)
+// npm pack, npm install and tsc in children: about 40 s on a loaded 2-core machine, past tap's 30 s.
+t.setTimeout(120_000)
 const root = join(import.meta.dirname, '..')
 // Children run without tap's loader and coverage hooks: they see only what a user would.
 const env = { PATH: process.env.PATH, HOME: process.env.HOME }

@@ -1,5 +1,5 @@
 // The coded errors (FST_EXPVAR_*) the plugin and the registry throw at register time.
-import createError from '@fastify/error'
+import { createError } from '@fastify/error'
 
 export const FST_EXPVAR_INVALID_OPTION = createError('FST_EXPVAR_INVALID_OPTION', 'Invalid option "%s": %s', 500, TypeError)
 export const FST_EXPVAR_INVALID_NAME = createError('FST_EXPVAR_INVALID_NAME', 'Invalid var name %s: a var name must be a non-empty string', 500, TypeError)

@@ -64,7 +64,7 @@ export async function scratchApp (prefix: string, extra: readonly string[] = [])
 /** tsc from the repository, run on a project; resolves to its diagnostics ('' when clean). */
 export async function tsc (project: string): Promise<string> {
   const bin = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-  return run(process.execPath, [bin, '-p', project], { cwd: project, env: cleanEnv }).then(() => '', (err: { stdout: string, stderr: string }) => err.stdout + err.stderr)
+  return run(process.execPath, [bin, '-p', project], { cwd: dirname(project), env: cleanEnv }).then(() => '', (err: { stdout: string, stderr: string }) => err.stdout + err.stderr)
 }
 
 // Run as tap's `before` script (the file itself is the program): pack once for every test file.

@@ -12,7 +12,7 @@ export interface ServerUrls {
   /** A hello route, plugin registered without builtins. */
   readonly hello: string
   /** The same hello route with `builtins: ['http']`; null while the http builtin does not exist. */
-  readonly helloHttp: string | null
+  readonly helloHttp: string
 }
 
 async function listen (app: FastifyInstance, path: string): Promise<string> {
@@ -46,14 +46,12 @@ async function main (): Promise<void> {
   const withHttp = Fastify()
   await withHttp.register(expvar, { builtins: ['http'] })
   hello(withHttp)
-  // Until the builtins land, the option is accepted but publishes nothing.
-  const httpMerged = withHttp.expvar.names().includes('http')
 
   const urls: ServerUrls = {
     expvar: await listen(scrape, '/debug/vars'),
     ceiling: await listen(ceiling, '/debug/vars'),
     hello: await listen(plain, '/hello'),
-    helloHttp: httpMerged ? await listen(withHttp, '/hello') : null
+    helloHttp: await listen(withHttp, '/hello')
   }
   process.send?.(urls)
   // The parent's exit (or its disconnect) ends this process.

@@ -1,5 +1,5 @@
 // The coded errors (FST_EXPVAR_*) the plugin and the registry throw at register time.
-import createError from '@fastify/error'
+import { createError } from '@fastify/error'
 
 export const FST_EXPVAR_INVALID_OPTION = createError('FST_EXPVAR_INVALID_OPTION', 'Invalid option "%s": %s', 500, TypeError)
 export const FST_EXPVAR_ALREADY_REGISTERED = createError('FST_EXPVAR_ALREADY_REGISTERED', 'fastify-expvar is already registered on this instance (fastify.expvar exists): register it once, and publish more vars through fastify.expvar')

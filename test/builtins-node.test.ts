@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Var } from '../index.js'
+import { BUILTIN_NAMES } from '../lib/builtins/index.js'
 import { build, scrape } from './helpers.js'
 
 const RUSAGE = ['utime', 'stime', 'maxrss', 'ixrss', 'idrss', 'isrss', 'minflt', 'majflt', 'nswap', 'inblock', 'oublock', 'msgsnd', 'msgrcv', 'nsignals', 'nvcsw', 'nivcsw']
@@ -25,7 +26,7 @@ test('the Node runtime vars are opt-in', async (t) => {
   const { app } = await build()
   t.teardown(() => app.close())
   const doc = await scrape(app)
-  for (const name of ['resource', 'process', 'eventloop', 'http']) t.notOk(name in doc, `${name} is off by default`)
+  for (const name of BUILTIN_NAMES) t.notOk(name in doc, `${name} is off by default`)
 })
 
 test('resource reports getrusage under its own names, CPU times in seconds', async (t) => {
@@ -82,7 +83,7 @@ test('a window without a sample reports zeros; a closed instance stops sampling'
 })
 
 test('two instances with every builtin run side by side, and each stops its own on close', async (t) => {
-  const builtins = ['resource', 'process', 'eventloop', 'http'] as const
+  const builtins = BUILTIN_NAMES
   const a = (await build({ memstats: true, cmdline: true, builtins })).app
   const b = (await build({ memstats: true, cmdline: true, builtins })).app
   t.teardown(() => b.close())

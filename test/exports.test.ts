@@ -1,18 +1,11 @@
 // Every consumer style works from the packed tarball, as it is published: import default, import
-// named, require(), register(import()), and TypeScript sees typed app.expvar.
-import { execFile } from 'node:child_process'
+// named, require(), register(import()), and TypeScript sees typed app.expvar under every
+// moduleResolution, with skipLibCheck off.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
-import t, { test } from 'tap'
-
-const run = promisify(execFile)
-// npm pack, npm install and tsc in children: about 40 s on a loaded 2-core machine, past tap's 30 s.
-t.setTimeout(120_000)
-const root = join(import.meta.dirname, '..')
-// Children run without tap's loader and coverage hooks: they see only what a user would.
-const env = { PATH: process.env.PATH, HOME: process.env.HOME }
+import { test } from 'tap'
+import { cleanEnv as env, packed, run, scratchApp, tsc } from './packed.js'
 
 const consumers: Record<string, string> = {
   'default.mjs': `
@@ -31,6 +24,8 @@ const consumers: Record<string, string> = {
     const Fastify = require('fastify')
     const fastifyExpvar = require('fastify-expvar')
     const app = Fastify()
+    if (fastifyExpvar.default !== fastifyExpvar || fastifyExpvar.fastifyExpvar !== fastifyExpvar) throw new Error('require() is not the plugin with .default and .fastifyExpvar')
+    if (typeof fastifyExpvar.Registry !== 'function' || typeof fastifyExpvar.errors.FST_EXPVAR_DUPLICATE !== 'function') throw new Error('require() lacks the named exports')
     ;(async () => {
     await app.register(fastifyExpvar, { memstats: false })
     app.expvar.int('style').add(3)`,
@@ -50,13 +45,11 @@ test('the packed tarball works for every consumer style', async (t) => {
   // the tarball's declared dependencies (and its fastify peer) are installed as a user's would be.
   const dir = await mkdtemp(join(tmpdir(), 'fastify-expvar-consumer-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const { stdout: packed } = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, env })
-  const [{ filename, files }] = JSON.parse(packed) as [{ filename: string, files: { path: string }[] }]
-  t.ok(files.some((file) => file.path === 'dist/index.js'), 'the build is in the tarball')
-  t.ok(files.some((file) => file.path === 'dist/index.d.ts'), 'the types are in the tarball')
-  t.notOk(files.some((file) => file.path.startsWith('test/') || file.path.startsWith('lib/')), 'sources and tests are not')
+  const { tarball, files } = await packed()
+  for (const shipped of ['dist/index.js', 'dist/index.d.ts', 'index.cjs', 'index.d.cts']) t.ok(files.includes(shipped), `${shipped} is in the tarball`)
+  t.notOk(files.some((file) => file.startsWith('test/') || file.startsWith('lib/')), 'sources and tests are not')
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, filename)], { cwd: dir, env })
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: dir, env })
 
   let style = 0
   for (const [file, source] of Object.entries(consumers)) {
@@ -66,24 +59,66 @@ test('the packed tarball works for every consumer style', async (t) => {
     const { stdout } = await run(process.execPath, [file], { cwd: dir, env })
     t.equal(stdout, `{\n"style": ${style}\n}\n`, file)
   }
+})
 
-  await writeFile(join(dir, 'consumer.ts'), `
-    import Fastify from 'fastify'
-    import fastifyExpvar, { type IntVar } from 'fastify-expvar'
-    const app = Fastify()
-    await app.register(fastifyExpvar, { builtins: ['http'], cmdline: { redact: false } })
-    const requests: IntVar = app.expvar.int('requests')
-    requests.add(1)
-    // @ts-expect-error a var name is a string
-    app.expvar.int(42)
-    // @ts-expect-error not a builtin
-    await app.register(fastifyExpvar, { builtins: ['gc'] })
-  `)
-  await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: [] },
-    files: ['consumer.ts']
-  }))
-  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-  const checked = await run(process.execPath, [tsc, '-p', dir], { cwd: dir, env }).then(() => 'ok', (err: { stdout: string }) => err.stdout)
-  t.equal(checked, 'ok', 'a TypeScript consumer gets typed app.expvar from the tarball')
+// What a TypeScript consumer writes; the @ts-expect-error lines fail the check if they compile.
+const typedConsumer = `
+import Fastify from 'fastify'
+import fastifyExpvar, { Registry, errors, type IntVar } from 'fastify-expvar'
+
+type IsAny<T> = 0 extends 1 & T ? true : false
+const app = Fastify()
+await app.register(fastifyExpvar, { builtins: ['http'], cmdline: { redact: false } })
+const requests: IntVar = app.expvar.int('requests')
+requests.add(1)
+const typedError: IsAny<typeof errors.FST_EXPVAR_WRONG_KIND> = false
+const code: 'FST_EXPVAR_WRONG_KIND' = new errors.FST_EXPVAR_WRONG_KIND('a', 'b', 'c').code
+await app.register(fastifyExpvar, { registry: new Registry({ timeout: 100 }), url: false })
+// @ts-expect-error a var name is a string
+app.expvar.int(42)
+// @ts-expect-error not a builtin
+await app.register(fastifyExpvar, { builtins: ['gc'] })
+// @ts-expect-error prefix is ignored by a fastify-plugin-wrapped plugin, so it is refused: use url
+await app.register(fastifyExpvar, { prefix: '/x' })
+// @ts-expect-error a given registry keeps its own timeout
+await app.register(fastifyExpvar, { registry: new Registry(), timeout: 100 })
+// @ts-expect-error a given registry keeps its own collisions
+await app.register(fastifyExpvar, { registry: new Registry(), collisions: 'error' })
+export { typedError, code }
+`
+
+// A CommonJS TypeScript consumer: require() is the plugin, carrying the named exports.
+const requireConsumer = `
+import fastifyExpvar = require('fastify-expvar')
+const plugin: typeof fastifyExpvar.default = fastifyExpvar
+const named: typeof fastifyExpvar.default = fastifyExpvar.fastifyExpvar
+const registry = new fastifyExpvar.Registry({ timeout: 100 })
+registry.int('jobs').add(1)
+// @ts-expect-error the registry's timeout is a number
+void new fastifyExpvar.Registry({ timeout: '1s' })
+export = { plugin, named }
+`
+
+// esModuleInterop: fastify's own dependency types need it under node10 and from CommonJS files
+// (pino default-imports thread-stream's `export =`), as for any Fastify app there.
+const resolutions: Record<string, { module: string, moduleResolution: string, cjs: boolean }> = {
+  nodenext: { module: 'nodenext', moduleResolution: 'nodenext', cjs: true },
+  bundler: { module: 'esnext', moduleResolution: 'bundler', cjs: false },
+  node10: { module: 'esnext', moduleResolution: 'node10', cjs: false }
+}
+
+test('the packed types check under nodenext, bundler and node10 with skipLibCheck off', async (t) => {
+  const { dir, remove } = await scratchApp('types', ['@types/node'])
+  t.teardown(remove)
+  await writeFile(join(dir, 'consumer.ts'), typedConsumer)
+  await writeFile(join(dir, 'require.cts'), requireConsumer)
+  const checks = Object.entries(resolutions).map(async ([name, { module, moduleResolution, cjs }]) => {
+    const project = join(dir, `tsconfig.${name}.json`)
+    await writeFile(project, JSON.stringify({
+      compilerOptions: { module, moduleResolution, esModuleInterop: true, target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+      files: cjs ? ['consumer.ts', 'require.cts'] : ['consumer.ts']
+    }))
+    return [name, await tsc(project)] as const
+  })
+  for (const [name, diagnostics] of await Promise.all(checks)) t.equal(diagnostics, '', name)
 })

@@ -61,3 +61,8 @@ expectAssignable<FastifyPluginAsync>(defineExpvars(Example, new Example(), { nam
 expectError(defineExpvars(42))
 expectAssignable<FastifyExpvarOptions>({ cmdline: true })
 expectAssignable<Error>(new errors.FST_EXPVAR_INVALID_OPTION('a', 'b'))
+
+// Refused at run time, so refused by the types too.
+expectError(await app.register(fastifyExpvar, { prefix: '/x' }))
+expectError(await app.register(fastifyExpvar, { registry: new Registry(), timeout: 100 }))
+expectError(await app.register(fastifyExpvar, { registry: new Registry(), collisions: 'error' }))

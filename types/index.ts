@@ -24,7 +24,7 @@ export type ExpvarRouteOptions = Omit<RouteShorthandOptions, 'schema'> & {
   schema?: { hide?: boolean, tags?: readonly string[], summary?: string, description?: string }
 }
 
-export interface FastifyExpvarOptions {
+interface PluginOptions {
   /** App folders; each one's `expvars/` subfolder is autoloaded. Relative paths resolve against `process.cwd()`. */
   apps?: readonly string[]
   /** App folders to ignore, by folder name or resolved path. */
@@ -39,13 +39,29 @@ export interface FastifyExpvarOptions {
   memstats?: boolean
   /** More runtime vars by name. Default `[]`. */
   builtins?: readonly BuiltinName[]
+  /** Refused: the plugin is wrapped with fastify-plugin, so Fastify's `prefix` would be ignored. Use `url`. */
+  prefix?: never
+}
+
+/** The plugin makes its own registry, with these settings. */
+interface OwnRegistryOptions extends PluginOptions {
   /** Default `'merge'`. */
   collisions?: Collisions
   /** Milliseconds a value may take before it is left out of a scrape. Default `500`. */
   timeout?: number
-  /** A registry to use instead of a fresh one. */
-  registry?: Registry
+  registry?: undefined
 }
+
+/** The plugin uses a registry it is handed, which keeps its own `collisions` and `timeout`. */
+interface GivenRegistryOptions extends PluginOptions {
+  /** A registry to use instead of a fresh one. */
+  registry: Registry
+  collisions?: never
+  timeout?: never
+}
+
+/** The plugin's options: `collisions` and `timeout` only when it makes its own registry. */
+export type FastifyExpvarOptions = OwnRegistryOptions | GivenRegistryOptions
 
 export interface RegistryOptions {
   /** Default `'merge'`. */

@@ -7,7 +7,9 @@ import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
 import { Registry } from './registry.js'
 
 export const DEFAULT_URL = '/debug/vars'
-const OPTIONS = ['apps', 'skip', 'url', 'route', 'cmdline', 'memstats', 'builtins', 'collisions', 'timeout', 'registry']
+export const DEFAULT_UI_URL = '/debug/vars/ui'
+const OPTIONS = ['apps', 'skip', 'url', 'route', 'cmdline', 'memstats', 'builtins', 'collisions', 'timeout', 'registry', 'ui']
+const UI_OPTIONS = ['url']
 // Fastify's own register options, which reach the plugin beside its own.
 const FASTIFY_OPTIONS = ['logLevel', 'logSerializers']
 // The route's own keys: set by the plugin, so a passthrough cannot silently replace them.
@@ -22,6 +24,8 @@ export interface ResolvedOptions {
   readonly memstats: boolean
   readonly builtins: readonly BuiltinName[]
   readonly registry: Registry
+  /** The dashboard's path and the document route it polls, or false for no dashboard. */
+  readonly ui: false | { readonly url: string, readonly document: string }
 }
 
 function invalid (option: string, expected: string, got: unknown): never {
@@ -56,6 +60,24 @@ function resolveBuiltins (value: unknown): readonly BuiltinName[] {
   return [...new Set(names)] as BuiltinName[]
 }
 
+function isPath (value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith('/')
+}
+
+function resolveUi (value: unknown, document: string | false): ResolvedOptions['ui'] {
+  if (value === false) return false
+  if (value !== true && !isObject(value)) return invalid('ui', 'true, false or { url: string }', value)
+  const given = value === true ? {} : value
+  const unknown = Object.keys(given).find((key) => !UI_OPTIONS.includes(key))
+  if (unknown !== undefined) invalid(`ui.${unknown}`, `one of the ui options ${UI_OPTIONS.join(', ')}`, unknown)
+  const { url = DEFAULT_UI_URL } = given
+  if (!isPath(url)) invalid('ui.url', 'a path starting with "/"', url)
+  // The page polls the plugin's own document route, behind the same hooks as the page itself.
+  if (document === false) invalid('ui', 'a document route to poll: ui needs url to be a path, not false', value)
+  if (url === document) invalid('ui.url', `a path other than the document's (${document})`, url)
+  return { url, document }
+}
+
 function resolveRoute (value: unknown): ExpvarRouteOptions {
   if (!isObject(value)) return invalid('route', 'an object of route options', value)
   const reserved = RESERVED_ROUTE_KEYS.find((key) => key in value)
@@ -78,8 +100,8 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
   if ('prefix' in options) invalid('prefix', 'no prefix (the plugin is not encapsulated, so Fastify ignores it; use the url option)', (options as { prefix: unknown }).prefix)
   const unknown = Object.keys(options).find((key) => !OPTIONS.includes(key) && !FASTIFY_OPTIONS.includes(key))
   if (unknown !== undefined) invalid(unknown, `one of the options ${OPTIONS.join(', ')}`, unknown)
-  const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, builtins = [] } = options
-  if (url !== false && (typeof url !== 'string' || !url.startsWith('/'))) invalid('url', 'a path starting with "/" or false', url)
+  const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, builtins = [], ui = false } = options
+  if (url !== false && !isPath(url)) invalid('url', 'a path starting with "/" or false', url)
   if (typeof memstats !== 'boolean') invalid('memstats', 'a boolean', memstats)
   return {
     apps: stringList('apps', apps),
@@ -89,6 +111,7 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
     cmdline: resolveCmdline(cmdline),
     memstats,
     builtins: resolveBuiltins(builtins),
-    registry: resolveRegistry(options, log)
+    registry: resolveRegistry(options, log),
+    ui: resolveUi(ui, url)
   }
 }

@@ -1,7 +1,7 @@
 // Every consumer style works from the packed tarball, as it is published: import default, import
 // named, require(), register(import()), and TypeScript sees typed app.expvar.
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -84,4 +84,22 @@ test('the packed tarball works for every consumer style', async (t) => {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   const checked = await run(process.execPath, [tsc, '-p', dir], { cwd: dir, env }).then(() => 'ok', (err: { stdout: string }) => err.stdout)
   t.equal(checked, 'ok', 'a TypeScript consumer gets typed app.expvar from the tarball')
+
+  // The dashboard from the tarball: its own files are in the build, uPlot's come from the installed
+  // dependency, and everything is served from disk (inject: no socket, no network).
+  t.ok(files.some((file) => file.path === 'dist/lib/ui/dashboard.js'), 'the page\'s files are in the tarball')
+  await writeFile(join(dir, 'ui.mjs'), `
+    import Fastify from 'fastify'
+    import expvar from 'fastify-expvar'
+    const app = Fastify()
+    await app.register(expvar, { ui: true })
+    const page = await app.inject('/debug/vars/ui')
+    const assets = [...page.body.matchAll(/(?:href|src)="\\.\\/([^"]+)"/g)].map((m) => m[1])
+    const served = [page.statusCode]
+    for (const asset of assets) served.push((await app.inject('/debug/vars/' + asset)).statusCode)
+    const uplot = assets.find((a) => a.startsWith('ui/uplot.') && a.endsWith('.js'))
+    process.stdout.write(JSON.stringify({ served, uplot: (await app.inject('/debug/vars/' + uplot)).body.length }))`)
+  const { stdout: ui } = await run(process.execPath, ['ui.mjs'], { cwd: dir, env })
+  const uplotSize = (await stat(join(dir, 'node_modules', 'uplot', 'dist', 'uPlot.iife.min.js'))).size
+  t.same(JSON.parse(ui), { served: [200, 200, 200, 200, 200, 200], uplot: uplotSize }, 'the page and its five assets, uPlot from its package')
 })

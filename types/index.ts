@@ -24,6 +24,12 @@ export type ExpvarRouteOptions = Omit<RouteShorthandOptions, 'schema'> & {
   schema?: { hide?: boolean, tags?: readonly string[], summary?: string, description?: string }
 }
 
+/** The live dashboard. */
+export interface UiOptions {
+  /** The page's path; its assets are served below it. Default `'/debug/vars/ui'`. */
+  url?: string
+}
+
 export interface FastifyExpvarOptions {
   /** App folders; each one's `expvars/` subfolder is autoloaded. Relative paths resolve against `process.cwd()`. */
   apps?: readonly string[]
@@ -45,6 +51,8 @@ export interface FastifyExpvarOptions {
   timeout?: number
   /** A registry to use instead of a fresh one. */
   registry?: Registry
+  /** The live dashboard: a page that polls the document and charts it. Needs the document route (`url` not `false`). Default `false`. */
+  ui?: boolean | UiOptions
 }
 
 export interface RegistryOptions {

@@ -4,6 +4,8 @@
 const UPlot = window.uPlot // loaded by the script before this one
 
 const WINDOW_S = 300 // seconds of history kept in the page
+// A poll that hangs (a proxy that never answers) must show as a failure, not stop the polling.
+const FETCH_TIMEOUT_MS = 10_000
 const MAX_CHARTS = 120 // beyond this, narrow with the filter: a Map of 10,000 keys must not freeze the tab
 const DOCUMENT_URL = document.documentElement.dataset.document
 const $ = (id) => document.getElementById(id)
@@ -313,9 +315,14 @@ async function poll () {
   try {
     let res
     try {
-      res = await fetch(DOCUMENT_URL, { cache: 'no-store', credentials: 'same-origin', headers: { accept: 'application/json' } })
+      res = await fetch(DOCUMENT_URL, {
+        cache: 'no-store',
+        credentials: 'same-origin',
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS)
+      })
     } catch (err) {
-      throw new Error(`network error (${err.message})`)
+      throw new Error(err.name === 'TimeoutError' ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s` : `network error (${err.message})`)
     }
     if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim())
     lastDoc = await res.json()

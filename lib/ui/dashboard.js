@@ -29,6 +29,9 @@ const short = new Intl.NumberFormat(undefined, { maximumSignificantDigits: 3 })
 const exact = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 })
 const clock = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' })
 
+// Tick steps for byte axes: powers of two, so that ticks fall on 64 MiB rather than 47.7 MiB.
+const BYTE_STEPS = Array.from({ length: 50 }, (_, i) => 2 ** i)
+
 function bytes (n) {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
   let i = 0
@@ -46,7 +49,7 @@ function element (tag, className, text) {
 function readColors () {
   const style = window.getComputedStyle(document.documentElement)
   const get = (name) => style.getPropertyValue(name).trim()
-  return { fg: get('--fg'), muted: get('--muted'), grid: get('--grid'), palette: [1, 2, 3, 4, 5, 6].map((i) => get(`--c${i}`)) }
+  return { muted: get('--muted'), grid: get('--grid'), palette: [1, 2, 3, 4, 5, 6].map((i) => get(`--c${i}`)) }
 }
 
 // The panels: curated views of the runtime vars, each shown while its var is in the document.
@@ -72,13 +75,14 @@ function makeChart (container, labels, format, { height = 110, points = false, r
     legend: { show: labels.length > 1, live: false },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true, range } },
-    axes: [{ ...axis, size: 28 }, { ...axis, size: labelWidth, values: (_u, ticks) => ticks.map(format) }],
+    axes: [{ ...axis, size: 28 }, { ...axis, size: labelWidth, values: (_u, ticks) => ticks.map(format), ...(format === bytes ? { incrs: BYTE_STEPS } : {}) }],
     series: [{}, ...labels.map((label, i) => ({
       label,
       stroke: colors.palette[i % colors.palette.length],
       width: 1.5,
       value: (_u, v) => (v == null ? '–' : format(v)),
-      ...(points ? { paths: () => null, points: { show: true, size: 6, fill: colors.palette[i % colors.palette.length] } } : {})
+      points: points ? { show: true, size: 6, fill: colors.palette[i % colors.palette.length] } : { show: false },
+      ...(points ? { paths: () => null } : {})
     }))]
   }, [[], ...labels.map(() => [])], container)
 }
@@ -121,6 +125,8 @@ function record (doc, now) {
   const seen = new Set()
   for (const name of Object.keys(doc)) {
     walk(doc[name], name, (path, v) => {
+      // Keys may hold dots: { 'a.b': 1 } beside { a: { b: 2 } } give one path; the first is kept.
+      if (seen.has(path)) return
       seen.add(path)
       let s = series.get(path)
       if (!s) series.set(path, (s = { values: new Array(times.length - 1).fill(null), rising: false, fell: false }))
@@ -159,6 +165,12 @@ function recordPauses (m, now) {
 
 const matches = (text) => text.toLowerCase().includes(filter)
 
+// Pauses from the ring may predate the page's first poll: the axis reaches back to them.
+function gcRange () {
+  const from = Math.min(times[0], gc.t[0] ?? Infinity)
+  return [from, Math.max(times[times.length - 1], from + 1)]
+}
+
 function drawPanels (doc) {
   const host = $('panels')
   for (const p of PANELS) {
@@ -169,13 +181,13 @@ function drawPanels (doc) {
     if (!p.view) {
       p.view = card(host, p.title)
       p.view.chart = makeChart(p.view.card, p.gc ? ['pause'] : (p.labels ?? p.keys), p.format, {
-        height: 170, points: p.gc, range: p.gc ? () => [times[0], Math.max(times[times.length - 1], times[0] + 1)] : undefined
+        height: 170, points: p.gc, range: p.gc ? gcRange : undefined
       })
       panels.push(p)
     }
     p.view.card.hidden = false
     if (p.gc) {
-      p.view.value.textContent = `${doc.memstats.NumGC} GCs, ${exact.format(doc.memstats.PauseTotalNs / 1e6)} ms in total`
+      p.view.value.textContent = `${doc.memstats.NumGC} GC${doc.memstats.NumGC === 1 ? '' : 's'}, ${exact.format(doc.memstats.PauseTotalNs / 1e6)} ms paused in total`
       p.view.chart.setData([gc.t, gc.ms])
       continue
     }

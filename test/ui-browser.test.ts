@@ -69,6 +69,9 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
   queue.add('eu', 3)
   queue.add('us', 5)
   app.expvar.string('build').set('v1.2.3')
+  // Enough values to pass the page's cap of 120 charts.
+  const wide = app.expvar.map('wide') // sorted last: the cap leaves out the tail of it
+  for (let i = 0; i < 100; i++) wide.add(`k${String(i).padStart(3, '0')}`, i)
   const origin = await app.listen({ host: '127.0.0.1', port: 0 })
   const { browser, close } = await launchChromium().catch(async (err: unknown) => {
     await app.close()
@@ -157,6 +160,40 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
       input.dispatchEvent(new Event('input'))
     })
     t.equal((await visible('#charts .card')).length, all, 'cleared, every chart is back')
+  })
+
+  t.test('past 120 matching values the page says how many it left out', async (t) => {
+    const shown = async (): Promise<number> => await page.$$eval('#charts .card', (cs) => cs.filter((c) => !(c as HTMLElement).hidden).length)
+    t.equal(await shown(), 120)
+    t.match(await text(page, '#more'), /^\d+ more values match: narrow them with the filter\.$/)
+    await page.type('#filter', 'wide.')
+    t.equal(await shown(), 100, 'every wide.* value once the filter narrows them')
+    t.equal(await page.$eval('#more', (e) => (e as HTMLElement).hidden), true)
+    await page.$eval('#filter', (input) => {
+      (input as HTMLInputElement).value = ''
+      input.dispatchEvent(new Event('input'))
+    })
+  })
+
+  t.test('a phone-sized window gets one column and no sideways scrolling', async (t) => {
+    await page.setViewport({ width: 390, height: 844 })
+    await sleep(POLL_MS * 2)
+    const layout = await page.evaluate(() => ({
+      overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      columns: getComputedStyle(document.querySelector('#charts') as Element).gridTemplateColumns.split(' ').length
+    }))
+    t.same(layout, { overflow: 0, columns: 1 })
+    await page.setViewport({ width: 1280, height: 900 })
+  })
+
+  t.test('dark mode follows the system, and the charts are redrawn in its colours', async (t) => {
+    const background = async (): Promise<string> => await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    const light = await background()
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }])
+    t.not(await background(), light)
+    await waitForDocumentRequests(2)
+    t.ok(await seriesPixels(page, '.card[data-key="temperature"] canvas') > 20, 'drawn in the dark palette')
+    await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }])
   })
 
   t.test('pause stops polling; resume starts it again', async (t) => {

@@ -7,16 +7,18 @@ import { resolveOptions } from './lib/options.js'
 import { registerRoute } from './lib/route.js'
 import { registerBuiltins } from './lib/builtins/index.js'
 import { loadAppFolders } from './lib/discovery.js'
+import { registerUi } from './lib/routes/ui.js'
 
 const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyExpvar (fastify, options) {
   // Fastify's own message would be about a decorator; say what was done twice.
   if (fastify.hasDecorator('expvar')) throw new FST_EXPVAR_ALREADY_REGISTERED()
   const resolved = resolveOptions(options, fastify.log)
-  const { registry, url, route } = resolved
+  const { registry, url, route, ui } = resolved
   fastify.decorate('expvar', registry)
   registerBuiltins(fastify, resolved)
   await loadAppFolders(fastify, resolved)
   if (url !== false) registerRoute(fastify, registry, url, route)
+  if (ui !== false) await registerUi(fastify, ui, route)
 }
 
 export const fastifyExpvar = fp(plugin, { fastify: '5.x', name: 'fastify-expvar' })

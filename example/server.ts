@@ -1,4 +1,4 @@
-// The example app: `npm start` runs it and prints the URL of its /debug/vars.
+// The example app: `npm start` runs it and prints the URLs of its /debug/vars and of the dashboard.
 import { join } from 'node:path'
 import Fastify from 'fastify'
 // In your app: import expvar from 'fastify-expvar'
@@ -12,7 +12,8 @@ app.decorate('sessions', new Map<string, { user: string }>([['s1', { user: 'ada'
 await app.register(expvar, {
   apps: [join(import.meta.dirname, 'apps', 'users'), join(import.meta.dirname, 'apps', 'billing')],
   skip: ['billing'],
-  builtins: ['process', 'http']
+  builtins: ['process', 'http', 'eventloop'],
+  ui: true
 })
 
 // Go-style handles on the instance's registry.
@@ -24,5 +25,7 @@ app.get('/', async () => ({ hello: 'world' }))
 
 const port = Number(process.env.PORT ?? 3000)
 const host = process.env.HOST ?? '127.0.0.1'
-await app.listen({ port, host })
-console.log(`fastify-expvar example: http://${host}:${port}/debug/vars`)
+// The address it listens on, so that PORT=0 (any free port) prints a URL that works.
+const address = await app.listen({ port, host })
+console.log(`fastify-expvar example: ${address}/debug/vars`)
+console.log(`dashboard: ${address}/debug/vars/ui`)

@@ -1,16 +1,19 @@
 // The plugin's options: defaults as named constants, each option checked once, at register time.
 import { inspect } from 'node:util'
 import type { FastifyBaseLogger } from 'fastify'
-import type { BuiltinName, CmdlineOptions, ExpvarRouteOptions, FastifyExpvarOptions } from '../types/index.js'
+import type { BuiltinName, CmdlineOptions, ExpvarRouteOptions, FastifyExpvarOptions, UiOptions } from '../types/index.js'
 import { BUILTIN_NAMES } from './builtins/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
 import { Registry } from './registry.js'
 
 export const DEFAULT_URL = '/debug/vars'
+export const DEFAULT_UI_URL = '/debug/vars/ui'
 // Every key of the options type, and only those: a new option cannot be left out of the check.
-const OPTION_KEYS: Record<keyof FastifyExpvarOptions, true> = { apps: true, skip: true, url: true, route: true, cmdline: true, memstats: true, builtins: true, collisions: true, timeout: true, registry: true }
+const OPTION_KEYS: Record<Exclude<keyof FastifyExpvarOptions, 'prefix'>, true> = { apps: true, skip: true, url: true, route: true, cmdline: true, memstats: true, builtins: true, collisions: true, timeout: true, registry: true, ui: true }
 const OPTIONS = Object.keys(OPTION_KEYS)
 const CMDLINE_KEYS: Record<keyof CmdlineOptions, true> = { redact: true }
+const UI_KEYS: Record<keyof UiOptions, true> = { url: true }
+const UI_OPTIONS = Object.keys(UI_KEYS)
 // Fastify's own register options, which reach the plugin beside its own.
 const FASTIFY_OPTIONS = ['logLevel', 'logSerializers']
 // The route's own keys: set by the plugin, so a passthrough cannot silently replace them.
@@ -25,6 +28,8 @@ export interface ResolvedOptions {
   readonly memstats: boolean
   readonly builtins: readonly BuiltinName[]
   readonly registry: Registry
+  /** The dashboard's path and the document route it polls, or false for no dashboard. */
+  readonly ui: false | { readonly url: string, readonly document: string }
 }
 
 function throwInvalidOption (option: string, expected: string, got: unknown): never {
@@ -61,6 +66,24 @@ function resolveBuiltins (value: unknown): readonly BuiltinName[] {
   return [...new Set(names)] as BuiltinName[]
 }
 
+function isPath (value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith('/')
+}
+
+function resolveUi (value: unknown, document: string | false): ResolvedOptions['ui'] {
+  if (value === false) return false
+  if (value !== true && !isObject(value)) return throwInvalidOption('ui', 'true, false or { url: string }', value)
+  const given = value === true ? {} : value
+  const unknown = Object.keys(given).find((key) => !UI_OPTIONS.includes(key))
+  if (unknown !== undefined) throwInvalidOption(`ui.${unknown}`, `one of the ui options ${UI_OPTIONS.join(', ')}`, unknown)
+  const { url = DEFAULT_UI_URL } = given
+  if (!isPath(url)) throwInvalidOption('ui.url', 'a path starting with "/"', url)
+  // The page polls the plugin's own document route, behind the same hooks as the page itself.
+  if (document === false) throwInvalidOption('ui', 'a document route to poll: ui needs url to be a path, not false', value)
+  if (url === document) throwInvalidOption('ui.url', `a path other than the document's (${document})`, url)
+  return { url, document }
+}
+
 function resolveRoute (value: unknown): ExpvarRouteOptions {
   if (!isObject(value)) return throwInvalidOption('route', 'an object of route options', value)
   const reserved = RESERVED_ROUTE_KEYS.find((key) => key in value)
@@ -87,8 +110,8 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
   if ('prefix' in options) throwInvalidOption('prefix', 'no prefix (Fastify ignores a prefix given to this plugin\'s own register, as for every fastify-plugin plugin; registered inside a prefixed plugin, the route lands under that prefix; set the path with the url option)', (options as { prefix: unknown }).prefix)
   const unknown = Object.keys(options).find((key) => !OPTIONS.includes(key) && !FASTIFY_OPTIONS.includes(key))
   if (unknown !== undefined) throwInvalidOption(unknown, `one of the options ${OPTIONS.join(', ')}`, unknown)
-  const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, builtins = [] } = options
-  if (url !== false && (typeof url !== 'string' || !url.startsWith('/'))) throwInvalidOption('url', 'a path starting with "/" or false', url)
+  const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, builtins = [], ui = false } = options
+  if (url !== false && !isPath(url)) throwInvalidOption('url', 'a path starting with "/" or false', url)
   if (typeof memstats !== 'boolean') throwInvalidOption('memstats', 'a boolean', memstats)
   return {
     apps: stringList('apps', apps),
@@ -98,6 +121,7 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
     cmdline: resolveCmdline(cmdline),
     memstats,
     builtins: resolveBuiltins(builtins),
-    registry: resolveRegistry(options, log)
+    registry: resolveRegistry(options, log),
+    ui: resolveUi(ui, url)
   }
 }

@@ -24,6 +24,12 @@ export type ExpvarRouteOptions = Omit<RouteShorthandOptions, 'schema'> & {
   schema?: { hide?: boolean, tags?: readonly string[], summary?: string, description?: string }
 }
 
+/** The live dashboard. */
+export interface UiOptions {
+  /** The page's path; its assets are served below it. Default `'/debug/vars/ui'`. */
+  url?: string
+}
+
 interface PluginOptions {
   /** App folders; each one's `expvars/` subfolder is autoloaded. Relative paths resolve against `process.cwd()`. */
   apps?: readonly string[]
@@ -39,6 +45,8 @@ interface PluginOptions {
   memstats?: boolean
   /** More runtime vars by name. Default `[]`. */
   builtins?: readonly BuiltinName[]
+  /** The live dashboard: a page that polls the document and charts it. Needs the document route (`url` not `false`). Default `false`. */
+  ui?: boolean | UiOptions
   /** Refused: the plugin is wrapped with fastify-plugin, so Fastify's `prefix` would be ignored. Use `url`. */
   prefix?: never
 }

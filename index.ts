@@ -4,8 +4,9 @@ import fp from 'fastify-plugin'
 import type { FastifyExpvarOptions } from './types/index.js'
 import { resolveOptions } from './lib/options.js'
 import { registerRoute } from './lib/route.js'
-import { registerBuiltins } from './lib/builtins/index.js'
+import { builtinNames, registerBuiltins } from './lib/builtins/index.js'
 import { loadAppFolders } from './lib/discovery.js'
+import { joinCluster } from './lib/cluster/index.js'
 
 const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyExpvar (fastify, options) {
   const resolved = resolveOptions(options, fastify.log)
@@ -13,7 +14,8 @@ const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyE
   fastify.decorate('expvar', registry)
   registerBuiltins(fastify, resolved)
   await loadAppFolders(fastify, resolved)
-  if (url !== false) registerRoute(fastify, registry, url, route)
+  const cluster = resolved.cluster === false ? undefined : { member: joinCluster(fastify, registry, resolved.cluster), builtins: builtinNames(resolved) }
+  if (url !== false) registerRoute(fastify, registry, url, route, cluster)
 }
 
 export const fastifyExpvar = fp(plugin, { fastify: '5.x', name: 'fastify-expvar' })
@@ -22,5 +24,6 @@ export default fastifyExpvar
 export { Registry } from './lib/registry.js'
 export { ExpVar, defineExpvars } from './lib/define.js'
 export { IntVar, FloatVar, StringVar, MapVar, FuncVar } from './lib/vars.js'
+export { aggregateWorkers } from './lib/cluster/primary.js'
 export * as errors from './lib/errors.js'
 export type * from './types/index.js'

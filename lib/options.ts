@@ -4,10 +4,12 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BuiltinName, ExpvarRouteOptions, FastifyExpvarOptions } from '../types/index.js'
 import { BUILTIN_NAMES } from './builtins/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
-import { Registry } from './registry.js'
+import { MAX_TIMEOUT, Registry } from './registry.js'
+
+export const DEFAULT_CLUSTER_TIMEOUT = 1000
 
 export const DEFAULT_URL = '/debug/vars'
-const OPTIONS = ['apps', 'skip', 'url', 'route', 'cmdline', 'memstats', 'builtins', 'collisions', 'timeout', 'registry']
+const OPTIONS = ['apps', 'skip', 'url', 'route', 'cmdline', 'memstats', 'builtins', 'collisions', 'timeout', 'registry', 'cluster']
 // Fastify's own register options, which reach the plugin beside its own.
 const FASTIFY_OPTIONS = ['logLevel', 'logSerializers']
 // The route's own keys: set by the plugin, so a passthrough cannot silently replace them.
@@ -22,6 +24,7 @@ export interface ResolvedOptions {
   readonly memstats: boolean
   readonly builtins: readonly BuiltinName[]
   readonly registry: Registry
+  readonly cluster: false | { readonly timeout: number }
 }
 
 function invalid (option: string, expected: string, got: unknown): never {
@@ -54,6 +57,19 @@ function resolveBuiltins (value: unknown): readonly BuiltinName[] {
     if (!(BUILTIN_NAMES as readonly string[]).includes(name)) invalid('builtins', `names among ${BUILTIN_NAMES.join(', ')}`, name)
   }
   return [...new Set(names)] as BuiltinName[]
+}
+
+function resolveCluster (value: unknown): ResolvedOptions['cluster'] {
+  if (value === false) return false
+  if (value === true) return { timeout: DEFAULT_CLUSTER_TIMEOUT }
+  if (!isObject(value)) return invalid('cluster', 'true, false or { timeout }', value)
+  const unknown = Object.keys(value).find((key) => key !== 'timeout')
+  if (unknown !== undefined) invalid('cluster', 'only a timeout key', unknown)
+  const { timeout = DEFAULT_CLUSTER_TIMEOUT } = value
+  if (typeof timeout !== 'number' || !(timeout > 0 && timeout <= MAX_TIMEOUT)) {
+    invalid('cluster.timeout', `a positive number of milliseconds up to ${MAX_TIMEOUT}`, timeout)
+  }
+  return { timeout }
 }
 
 function resolveRoute (value: unknown): ExpvarRouteOptions {
@@ -89,6 +105,7 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
     cmdline: resolveCmdline(cmdline),
     memstats,
     builtins: resolveBuiltins(builtins),
-    registry: resolveRegistry(options, log)
+    registry: resolveRegistry(options, log),
+    cluster: resolveCluster(options.cluster ?? false)
   }
 }

@@ -45,6 +45,19 @@ export interface FastifyExpvarOptions {
   timeout?: number
   /** A registry to use instead of a fresh one. */
   registry?: Registry
+  /** In a `node:cluster` worker: every scrape answers for the whole cluster. Default `false`. */
+  cluster?: boolean | ClusterOptions
+}
+
+export interface ClusterOptions {
+  /** Milliseconds to wait for the other workers' values; a worker slower than this is `missing`. Default `1000`. */
+  timeout?: number
+}
+
+/** What `aggregateWorkers()` returns in the primary. */
+export interface WorkerAggregator {
+  /** Stops relaying and removes the relay's listeners; the workers then answer alone. Idempotent. */
+  stop (): void
 }
 
 export interface RegistryOptions {

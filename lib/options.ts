@@ -106,6 +106,6 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
     memstats,
     builtins: resolveBuiltins(builtins),
     registry: resolveRegistry(options, log),
-    cluster: resolveCluster(options.cluster ?? false)
+    cluster: resolveCluster(options.cluster === undefined ? false : options.cluster)
   }
 }

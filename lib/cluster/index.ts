@@ -18,8 +18,8 @@ export interface ClusterOptions {
  * This instance's member of the cluster, answering its siblings from `registry`. Outside a
  * cluster worker it answers for this process alone (said once, at info level).
  */
-export function joinCluster (fastify: FastifyInstance, registry: Registry, options: ClusterOptions): ClusterMember {
-  const channel = processChannel()
+export function joinCluster (fastify: FastifyInstance, registry: Registry, options: ClusterOptions, cluster: { readonly worker?: { readonly id: number } } = nodeCluster, proc: IpcProcess = process): ClusterMember {
+  const channel = processChannel(cluster, proc)
   if (channel === undefined) fastify.log.info('expvar: cluster is on but this process is not a node:cluster worker; it answers for itself alone')
   const member = new ClusterMember(channel, {
     timeout: options.timeout,
@@ -32,15 +32,22 @@ export function joinCluster (fastify: FastifyInstance, registry: Registry, optio
 }
 
 /** This process's IPC channel to the cluster's primary; undefined outside a cluster worker. */
-function processChannel (): MemberChannel | undefined {
-  const worker = nodeCluster.worker
+function processChannel (cluster: { readonly worker?: { readonly id: number } }, proc: IpcProcess): MemberChannel | undefined {
+  const worker = cluster.worker
   if (worker === undefined) return undefined
   return {
     id: worker.id,
-    send: (message, callback) => { process.send?.(message, undefined, {}, callback) },
-    on: (event, listener) => process.on(event, listener),
-    off: (event, listener) => process.off(event, listener)
+    send: (message, callback) => { proc.send?.(message, undefined, {}, callback) },
+    on: (event, listener) => proc.on(event, listener),
+    off: (event, listener) => proc.off(event, listener)
   }
+}
+
+/** What a worker uses of node:process: its IPC channel's send and message events. */
+export interface IpcProcess {
+  send?: (message: unknown, handle: undefined, options: object, callback: (err: Error | null) => void) => boolean
+  on (event: 'message', listener: (message: unknown) => void): unknown
+  off (event: 'message', listener: (message: unknown) => void): unknown
 }
 
 function readingsOf (worker: number, text: string): WorkerReadings {

@@ -20,7 +20,6 @@ export interface RelayCluster {
   off (event: 'exit', listener: (worker: RelayWorker) => void): unknown
 }
 
-
 /** A relay in flight: who asked, and who has not answered yet. */
 interface Pending {
   readonly asker: RelayWorker

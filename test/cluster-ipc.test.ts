@@ -1,6 +1,6 @@
 // Cluster mode in one process: the relay and the workers' side over a fake IPC pair, the
 // aggregation rules, and the cluster option (the real node:cluster is in cluster.test.ts).
-import { EventEmitter, once } from 'node:events'
+import { EventEmitter } from 'node:events'
 import nodeCluster from 'node:cluster'
 import Fastify from 'fastify'
 import { test } from 'tap'
@@ -116,6 +116,7 @@ test('a silent worker is missing after the timeout, a dead one at once, one with
   silentChannel.send({ [TAG]: 'hello' }, () => {})
   const dying = member(cluster.fork(3), counting(3))
   cluster.fork(4)
+  const answering = member(cluster.fork(5), counting(5))
   await tick(); await tick()
   const collected = asker.collect(undefined)
   await tick()
@@ -123,13 +124,24 @@ test('a silent worker is missing after the timeout, a dead one at once, one with
   cluster.kill(3)
   const result = await collected
   t.same(result.missing, [2, 3, 4])
-  t.same([...result.texts.keys()], [1])
-  t.equal(result.workers, 4, 'the live workers when asked')
+  t.same([...result.texts.keys()], [1, 5])
+  t.equal(result.workers, 5, 'the live workers when asked')
+  answering.stop()
   // A late answer for a forgotten request, and one from a worker not asked, are ignored.
   cluster.emit('message', cluster.workers[2], { [TAG]: 'reading', key: '1:1', text: '{}' })
   cluster.emit('message', cluster.workers[2], { [TAG]: 'reading', id: 1, worker: 2, text: '{}' })
   cluster.emit('message', cluster.workers[2], 'not ours')
+  const channel = (cluster.workers[1] as { channel: EventEmitter }).channel
+  for (const message of ['not ours', { [TAG]: 'asked', id: 99, workers: 1, asked: [], missing: [] }, { [TAG]: 'reading', key: 'k', text: '' }, { [TAG]: 'gone', id: 99, worker: 2 }, { [TAG]: 'gone', id: 1, worker: 2 }]) {
+    channel.emit('message', message)
+  }
+  // Stopping the relay and the member while a collection waits ends it with what came.
+  const waiting = asker.collect(undefined)
+  await tick(); await tick()
+  aggregator.stop()
   asker.stop()
+  t.same([...(await waiting).texts.keys()], [1])
+  t.same(relay(new EventEmitter() as unknown as RelayCluster).stop(), undefined, 'a cluster without workers')
 })
 
 test('an asker that exits is forgotten; a collection with nobody else to ask ends at once', async (t) => {
@@ -144,6 +156,16 @@ test('an asker that exits is forgotten; a collection with nobody else to ask end
   await tick()
   cluster.kill(1)
   t.same([...(await pending).texts.keys()], [1], 'the asker answers with its own when its channel goes')
+  // The last worker waited for exits: the collection ends at once.
+  const silentChannel = cluster.fork(3)
+  silentChannel.send({ [TAG]: 'hello' }, () => {})
+  const asker2 = member(cluster.fork(4), counting(4), 5000)
+  await tick(); await tick()
+  const waiting = asker2.collect(undefined, 3)
+  await tick(); await tick()
+  cluster.kill(3)
+  t.same((await waiting).missing, [3])
+  asker2.stop()
   other.stop()
   const solo = new FakeCluster()
   const soloRelay = relay(solo as unknown as RelayCluster)

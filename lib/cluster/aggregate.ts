@@ -28,14 +28,13 @@ function isObject (value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null
 }
 
-const NUMERIC: Record<Aggregate, (xs: readonly (number | bigint)[]) => unknown> = {
+const NUMERIC: Record<Exclude<Aggregate, 'first'>, (xs: readonly (number | bigint)[]) => unknown> = {
   sum: (xs) => xs.every((x) => typeof x === 'bigint')
     ? xs.reduce<bigint>((a, x) => a + (x as bigint), 0n)
     : xs.reduce<number>((a, x) => a + Number(x), 0),
   max: (xs) => xs.reduce((a, x) => x > a ? x : a),
   min: (xs) => xs.reduce((a, x) => x < a ? x : a),
-  avg: (xs) => xs.reduce<number>((a, x) => a + Number(x), 0) / xs.length,
-  first: (xs) => xs[0]
+  avg: (xs) => xs.reduce<number>((a, x) => a + Number(x), 0) / xs.length
 }
 
 /**
@@ -163,7 +162,7 @@ export function aggregate (workers: readonly WorkerReadings[], builtins: Readonl
       else list.push(reading)
     }
   }
-  const names = [...byName.keys()].sort((a, b) => a < b ? -1 : a > b ? 1 : 0)
+  const names = [...byName.keys()].sort((a, b) => a < b ? -1 : 1)
   return names.map((name) => {
     const list = byName.get(name) as Reading[]
     const first = list[0] as Reading

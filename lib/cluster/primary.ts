@@ -40,9 +40,8 @@ export function relay (cluster: RelayCluster): WorkerAggregator {
     .filter((worker): worker is RelayWorker => worker !== undefined && worker.isConnected())
 
   const finish = (key: string): void => {
-    const relayed = pending.get(key)
-    if (relayed === undefined) return
-    clearTimeout(relayed.timer)
+    // Called only for a request still pending.
+    clearTimeout((pending.get(key) as Pending).timer)
     pending.delete(key)
   }
 

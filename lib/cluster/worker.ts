@@ -49,7 +49,6 @@ export class ClusterMember {
   #nextId = 0
   /** Whether a relay runs in the primary: unknown until it says so or a collection gets no answer. */
   #relay: boolean | undefined
-  #aloneLogged = false
   readonly #onMessage = (message: unknown): void => this.#receive(message)
 
   constructor (channel: MemberChannel | undefined, options: MemberOptions) {
@@ -87,8 +86,8 @@ export class ClusterMember {
     return {
       texts,
       workers: siblings.workers,
-      missing: [...siblings.missing, ...(siblings.waiting ?? [])].sort((a, b) => a - b),
-      relay: siblings.waiting !== null
+      missing: [...siblings.missing, ...(siblings.waiting as Set<number>)].sort((a, b) => a - b),
+      relay: true
     }
   }
 
@@ -116,11 +115,9 @@ export class ClusterMember {
     })
   }
 
-  /** No relay answered: this worker answers alone until one says it runs. Said once. */
+  /** No relay answered: this worker answers alone (said once) until one says it runs. */
   #alone (): void {
     this.#relay = false
-    if (this.#aloneLogged) return
-    this.#aloneLogged = true
     this.#options.log.warn({ worker: this.id }, 'expvar: no answer from the primary (does it call aggregateWorkers()?); this worker answers scrapes for itself alone')
   }
 
@@ -136,7 +133,6 @@ export class ClusterMember {
     switch (message[TAG]) {
       case 'relay':
         this.#relay = message.up
-        if (message.up) this.#aloneLogged = false
         // A relay that started after this worker registered has not heard its hello.
         if (message.up && message.known !== true) this.#send({ [TAG]: 'hello' })
         return

@@ -9,7 +9,7 @@ import { aggregate, combine, RING_SIZE } from '../lib/cluster/aggregate.js'
 import { clusterBody, joinCluster } from '../lib/cluster/index.js'
 import { relay, type RelayCluster, type RelayWorker } from '../lib/cluster/primary.js'
 import { TAG } from '../lib/cluster/protocol.js'
-import { ClusterMember, type MemberChannel } from '../lib/cluster/worker.js'
+import { ClusterMember, type MemberChannel, type MemberOptions } from '../lib/cluster/worker.js'
 import { build, scrape } from './helpers.js'
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -54,7 +54,7 @@ class FakeCluster extends EventEmitter {
   }
 }
 
-const silent = { warn: () => {}, error: () => {}, info: () => {} }
+const silent: MemberOptions['log'] = { warn: () => {}, error: () => {}, info: () => {} }
 
 function member (channel: MemberChannel | undefined, registry: Registry, timeout = 200, log = silent): ClusterMember {
   const m = new ClusterMember(channel, { timeout, local: (vars) => registry.document({ vars }), log })

@@ -218,6 +218,16 @@ test('cluster: true outside a cluster answers for this process alone, and says s
   await app.close()
 })
 
+test('with the default builtins on, cluster mode serves memstats and cmdline in their usual shape', async (t) => {
+  const app = Fastify()
+  await app.register(expvar, { cluster: true })
+  const doc = await scrape(app)
+  t.same(Object.keys(doc), ['cluster', 'cmdline', 'memstats'])
+  t.equal(Object.keys(doc.memstats as object).length, 32)
+  t.ok(Array.isArray(doc.cmdline))
+  await app.close()
+})
+
 test('in a worker, the plugin joins through the process\' IPC channel and leaves on close', async (t) => {
   const proc = new EventEmitter() as EventEmitter & { send: (...args: unknown[]) => boolean, sent: unknown[] }
   proc.sent = []

@@ -85,6 +85,29 @@ test('the relay sums every worker\'s counts, and gives one worker\'s own documen
   t.equal(cluster.listenerCount('message'), 1)
 })
 
+test('two instances in one worker each get their own answers; stray answers are ignored', async (t) => {
+  const cluster = new FakeCluster()
+  const aggregator = relay(cluster as unknown as RelayCluster)
+  t.teardown(() => aggregator.stop())
+  const channel = cluster.fork(1)
+  const sent: { id?: string }[] = []
+  const spied: MemberChannel = { ...channel, send: (message, callback) => { sent.push(message as { id?: string }); channel.send(message, callback) } }
+  const a = member(spied, counting(1))
+  const b = member(channel, counting(10))
+  const sibling = member(cluster.fork(2), counting(100), 200)
+  await tick(); await tick()
+  const [fromA, fromB] = await Promise.all([a.collect(['hits']), b.collect(['hits'])])
+  t.equal(fromA.texts.get(1), '{\n"hits": 1\n}\n')
+  t.equal(fromB.texts.get(1), '{\n"hits": 10\n}\n')
+  t.equal(fromA.texts.get(2), '{\n"hits": 100\n}\n')
+  // While a collection waits: an answer from a worker it did not ask changes nothing.
+  const pending = a.collect(undefined)
+  const id = (sent.at(-1) as { id: string }).id
+  channel.channel.emit('message', { [TAG]: 'gone', id, worker: 9 })
+  t.same((await pending).missing, [])
+  for (const m of [a, b, sibling]) m.stop()
+})
+
 test('no listener or pending request is left behind after many scrapes', async (t) => {
   const cluster = new FakeCluster()
   const aggregator = relay(cluster as unknown as RelayCluster)
@@ -129,10 +152,10 @@ test('a silent worker is missing after the timeout, a dead one at once, one with
   answering.stop()
   // A late answer for a forgotten request, and one from a worker not asked, are ignored.
   cluster.emit('message', cluster.workers[2], { [TAG]: 'reading', key: '1:1', text: '{}' })
-  cluster.emit('message', cluster.workers[2], { [TAG]: 'reading', id: 1, worker: 2, text: '{}' })
+  cluster.emit('message', cluster.workers[2], { [TAG]: 'reading', id: '1', worker: 2, text: '{}' })
   cluster.emit('message', cluster.workers[2], 'not ours')
   const channel = (cluster.workers[1] as { channel: EventEmitter }).channel
-  for (const message of ['not ours', { [TAG]: 'asked', id: 99, workers: 1, asked: [], missing: [] }, { [TAG]: 'reading', key: 'k', text: '' }, { [TAG]: 'gone', id: 99, worker: 2 }, { [TAG]: 'gone', id: 1, worker: 2 }]) {
+  for (const message of ['not ours', { [TAG]: 'asked', id: '99', workers: 1, asked: [], missing: [] }, { [TAG]: 'reading', key: 'k', text: '' }, { [TAG]: 'gone', id: '99', worker: 2 }]) {
     channel.emit('message', message)
   }
   // Stopping the relay and the member while a collection waits ends it with what came.

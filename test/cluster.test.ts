@@ -75,6 +75,9 @@ test('counts are summed whichever worker answers, and the per-worker documents a
     t.equal(Object.values(doc.byWorker as Record<string, number>).reduce((a, b) => a + b, 0), 12)
   }
   t.ok(answeredBy.size > 1, 'the scrapes reached more than one worker')
+  // Concurrent scrapes, on whichever workers they reach, each answer for the whole cluster.
+  const concurrent = await Promise.all(Array.from({ length: 6 }, () => scrape(c.port)))
+  t.same(concurrent.map(({ doc }) => doc.hits), [12, 12, 12, 12, 12, 12])
   let sum = 0
   for (const id of c.workers) {
     const { status, doc } = await scrape(c.port, `?worker=${id}`)

@@ -23,7 +23,7 @@ export interface RelayCluster {
 /** A relay in flight: who asked, and who has not answered yet. */
 interface Pending {
   readonly asker: RelayWorker
-  readonly id: number
+  readonly id: string
   readonly waiting: Set<number>
   readonly timer: NodeJS.Timeout
 }

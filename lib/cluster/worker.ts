@@ -1,4 +1,5 @@
 // A worker's side of cluster mode: asks the primary's relay for its siblings' documents, answers theirs.
+import { randomUUID } from 'node:crypto'
 import type { ExpvarLogger } from '../../types/index.js'
 import { isMessage, type Message, TAG } from './protocol.js'
 
@@ -45,7 +46,9 @@ interface Pending {
 export class ClusterMember {
   readonly #channel: MemberChannel | undefined
   readonly #options: MemberOptions
-  readonly #pending = new Map<number, Pending>()
+  readonly #pending = new Map<string, Pending>()
+  // Request ids unique to this instance: two instances in one worker share its message events.
+  readonly #prefix = randomUUID() + ':'
   #nextId = 0
   /** Whether a relay runs in the primary: unknown until it says so or a collection gets no answer. */
   #relay: boolean | undefined
@@ -93,7 +96,7 @@ export class ClusterMember {
 
   #ask (vars: readonly string[] | undefined, only: number | undefined): Promise<Pending | undefined> {
     if (this.#channel === undefined || this.#relay === false) return Promise.resolve(undefined)
-    const id = ++this.#nextId
+    const id = this.#prefix + String(++this.#nextId)
     const { timeout } = this.#options
     return new Promise((resolve) => {
       const pending: Pending = {

@@ -292,7 +292,10 @@ test('aggregation: numbers summed, objects key by key, the rest from the lowest 
   t.equal(one([w(1, 2, { aggregate: 'first' }), w(2, 5)]), 2)
   t.same(aggregate([w(1, 1, { aggregate: 'max' })]), [{ name: 'v', value: 1, meta: { aggregate: 'max' } }])
   t.same(aggregate([{ worker: 1, readings: [{ name: 'b', value: 1 }, { name: 'a', value: 1 }] }]).map((r) => r.name), ['a', 'b'], 'sorted')
-  t.equal(Object.getPrototypeOf(combine([{ __proto__: 1 }, {}], 'sum')), null)
+  const proto = combine([JSON.parse('{"__proto__": {"n": 1}}'), JSON.parse('{"__proto__": {"n": 2}}')], 'sum') as Record<string, unknown>
+  t.same(Object.getOwnPropertyDescriptor(proto, '__proto__')?.value, { n: 3 }, '__proto__ is a key like any other')
+  t.equal(Object.getPrototypeOf(proto), Object.prototype)
+  t.equal(({} as Record<string, unknown>).n, undefined, 'nothing polluted')
 })
 
 test('aggregation of the builtins: each by its rule', async (t) => {

@@ -5,9 +5,10 @@ import type { FastifyExpvarOptions } from './types/index.js'
 import { FST_EXPVAR_ALREADY_REGISTERED } from './lib/errors.js'
 import { resolveOptions } from './lib/options.js'
 import { registerRoute } from './lib/route.js'
-import { registerBuiltins } from './lib/builtins/index.js'
+import { builtinNames, registerBuiltins } from './lib/builtins/index.js'
 import { loadAppFolders } from './lib/discovery.js'
 import { registerUi } from './lib/routes/ui.js'
+import { joinCluster } from './lib/cluster/index.js'
 
 const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyExpvar (fastify, options) {
   // Fastify's own message would be about a decorator; say what was done twice.
@@ -17,7 +18,8 @@ const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyE
   fastify.decorate('expvar', registry)
   registerBuiltins(fastify, resolved)
   await loadAppFolders(fastify, resolved)
-  if (url !== false) registerRoute(fastify, registry, url, route)
+  const cluster = resolved.cluster === false ? undefined : { member: joinCluster(fastify, registry, resolved.cluster), builtins: builtinNames(resolved) }
+  if (url !== false) registerRoute(fastify, registry, url, route, cluster)
   if (ui !== false) await registerUi(fastify, ui, route)
 }
 
@@ -27,5 +29,6 @@ export default fastifyExpvar
 export { Registry } from './lib/registry.js'
 export { ExpVar, defineExpvars } from './lib/define.js'
 export { IntVar, FloatVar, StringVar, MapVar, FuncVar } from './lib/vars.js'
+export { aggregateWorkers } from './lib/cluster/primary.js'
 export * as errors from './lib/errors.js'
 export type * from './types/index.js'

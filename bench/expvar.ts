@@ -5,5 +5,5 @@ import type * as FastifyExpvar from '../index.js'
 
 const shipped = await import(new URL('../dist/index.js', import.meta.url).href) as typeof FastifyExpvar
 
-export const { Registry } = shipped
+export const { Registry, aggregateWorkers } = shipped
 export default shipped.default

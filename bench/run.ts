@@ -20,6 +20,7 @@ const MAP_KEYS = 50
 const BIG_VARS = 10_000
 const SCRAPES = 100_000
 const MB = 1024 * 1024
+const CLUSTER_WORKERS = 4
 
 interface Row {
   readonly name: string
@@ -256,6 +257,59 @@ async function benchHttpBuiltin (urls: ServerUrls): Promise<void> {
   report({ name, measured: `${ratio(x)} (median ${count(ours)} vs ${count(theirs)} req/s)`, target: '≥ 0.97×', verdict: x >= 0.97 ? 'PASS' : 'MISS' })
 }
 
+async function startCluster (mode: 'on' | 'off'): Promise<{ base: string, stop: () => void }> {
+  const child = fork(fileURLToPath(new URL('cluster.ts', import.meta.url)), { stdio: 'inherit', env: { ...process.env, CLUSTER: mode, WORKERS: String(CLUSTER_WORKERS) } })
+  const [{ base }] = await once(child, 'message') as [{ base: string }]
+  return { base, stop: () => child.kill() }
+}
+
+/** Requests per second of one connection: its inverse is the time of one scrape. */
+async function serial (url: string, seconds = LOAD_SECONDS): Promise<number> {
+  const result = await autocannon({ url, connections: 1, duration: seconds })
+  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) throw new Error(`${url}: failed requests`)
+  return result.requests.total / result.duration
+}
+
+/**
+ * Two clusters of the same workers and vars, one with cluster mode: the whole cluster's scrape vs
+ * one worker's scrape of the same vars (cluster off), and the workers' own throughput on vs off.
+ */
+async function benchCluster (): Promise<void> {
+  const on = await startCluster('on')
+  const off = await startCluster('off')
+  try {
+    await serial(on.base + '/debug/vars', 1)
+    await serial(off.base + '/debug/vars', 1)
+    const ratios: number[] = []
+    const a: number[] = []
+    const b: number[] = []
+    for (let r = 0; r < LOAD_ROUNDS; r++) {
+      const whole = await serial(on.base + '/debug/vars')
+      const one = await serial(off.base + '/debug/vars')
+      a.push(whole)
+      b.push(one)
+      ratios.push(one / whole)
+    }
+    const x = median(ratios)
+    report({
+      name: `cluster scrape (${CLUSTER_WORKERS} workers, default vars + ${USER_VARS} user vars each) vs one worker's scrape of the same vars`,
+      measured: `${ratio(x)} the time per scrape (median ${count(median(a))} vs ${count(median(b))} scrapes/s on one connection)`,
+      target: '≤ 3.00×',
+      verdict: x <= 3 ? 'PASS' : 'MISS'
+    })
+    const idle = await compareLoads(on.base + '/hello', off.base + '/hello')
+    report({
+      name: `hello route on ${CLUSTER_WORKERS} workers, cluster: true vs false, nobody scraping`,
+      measured: `${ratio(idle.ratio)} (median ${count(idle.ours)} vs ${count(idle.theirs)} req/s)`,
+      target: '≥ 0.95×',
+      verdict: idle.ratio >= 0.95 ? 'PASS' : 'MISS'
+    })
+  } finally {
+    on.stop()
+    off.stop()
+  }
+}
+
 function printTable (): void {
   const header: Row = { name: 'row', measured: 'measured', target: 'target', verdict: 'n/a' }
   const width = (key: keyof Row): number => Math.max(...[header, ...rows].map((row) => row[key].length))
@@ -272,6 +326,12 @@ function printTable (): void {
 
 async function main (): Promise<void> {
   console.log(`fastify-expvar bench: node ${process.version}, ${(await import('node:os')).availableParallelism()} cores, ${LOAD_ROUNDS} alternating pairs of ${LOAD_SECONDS} s loads per row (median ratio), ${CONNECTIONS} connections`)
+  // BENCH_ONLY=cluster: the cluster rows alone (they start 8 processes of their own).
+  if (process.env.BENCH_ONLY === 'cluster') {
+    await benchCluster()
+    printTable()
+    return
+  }
   benchIntAdd()
   benchMapAdd()
   await benchBigDocument()
@@ -284,6 +344,7 @@ async function main (): Promise<void> {
   } finally {
     servers.stop()
   }
+  await benchCluster()
   printTable()
 }
 

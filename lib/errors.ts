@@ -11,3 +11,4 @@ export const FST_EXPVAR_DUPLICATE = createError('FST_EXPVAR_DUPLICATE', 'Var "%s
 export const FST_EXPVAR_APP_NOT_FOUND = createError('FST_EXPVAR_APP_NOT_FOUND', 'App folder %s does not exist (resolved to %s)')
 export const FST_EXPVAR_LOAD_FAILED = createError('FST_EXPVAR_LOAD_FAILED', 'Could not load expvar file %s: %s')
 export const FST_EXPVAR_INVALID_EXPORT = createError('FST_EXPVAR_INVALID_EXPORT', 'The default export of expvar file %s is %s: export a Fastify plugin or defineExpvars(...)', 500, TypeError)
+export const FST_EXPVAR_NOT_PRIMARY = createError('FST_EXPVAR_NOT_PRIMARY', 'aggregateWorkers() runs in the primary of a node:cluster; in a worker, register the plugin with cluster: true', 500, Error)

@@ -4,12 +4,14 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BuiltinName, CmdlineOptions, ExpvarRouteOptions, FastifyExpvarOptions, UiOptions } from '../types/index.js'
 import { BUILTIN_NAMES } from './builtins/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
-import { Registry } from './registry.js'
+import { MAX_TIMEOUT, Registry } from './registry.js'
+
+export const DEFAULT_CLUSTER_TIMEOUT = 1000
 
 export const DEFAULT_URL = '/debug/vars'
 export const DEFAULT_UI_URL = '/debug/vars/ui'
 // Every key of the options type, and only those: a new option cannot be left out of the check.
-const OPTION_KEYS: Record<Exclude<keyof FastifyExpvarOptions, 'prefix'>, true> = { apps: true, skip: true, url: true, route: true, cmdline: true, memstats: true, builtins: true, collisions: true, timeout: true, registry: true, ui: true }
+const OPTION_KEYS: Record<Exclude<keyof FastifyExpvarOptions, 'prefix'>, true> = { apps: true, skip: true, url: true, route: true, cmdline: true, memstats: true, builtins: true, collisions: true, timeout: true, registry: true, ui: true, cluster: true }
 const OPTIONS = Object.keys(OPTION_KEYS)
 const CMDLINE_KEYS: Record<keyof CmdlineOptions, true> = { redact: true }
 const UI_KEYS: Record<keyof UiOptions, true> = { url: true }
@@ -30,6 +32,7 @@ export interface ResolvedOptions {
   readonly registry: Registry
   /** The dashboard's path and the document route it polls, or false for no dashboard. */
   readonly ui: false | { readonly url: string, readonly document: string }
+  readonly cluster: false | { readonly timeout: number }
 }
 
 function throwInvalidOption (option: string, expected: string, got: unknown): never {
@@ -84,6 +87,19 @@ function resolveUi (value: unknown, document: string | false): ResolvedOptions['
   return { url, document }
 }
 
+function resolveCluster (value: unknown): ResolvedOptions['cluster'] {
+  if (value === false) return false
+  if (value === true) return { timeout: DEFAULT_CLUSTER_TIMEOUT }
+  if (!isObject(value)) return throwInvalidOption('cluster', 'true, false or { timeout }', value)
+  const unknown = Object.keys(value).find((key) => key !== 'timeout')
+  if (unknown !== undefined) throwInvalidOption('cluster', 'only a timeout key', unknown)
+  const { timeout = DEFAULT_CLUSTER_TIMEOUT } = value
+  if (typeof timeout !== 'number' || !(timeout > 0 && timeout <= MAX_TIMEOUT)) {
+    throwInvalidOption('cluster.timeout', `a positive number of milliseconds up to ${MAX_TIMEOUT}`, timeout)
+  }
+  return { timeout }
+}
+
 function resolveRoute (value: unknown): ExpvarRouteOptions {
   if (!isObject(value)) return throwInvalidOption('route', 'an object of route options', value)
   const reserved = RESERVED_ROUTE_KEYS.find((key) => key in value)
@@ -122,6 +138,7 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
     memstats,
     builtins: resolveBuiltins(builtins),
     registry: resolveRegistry(options, log),
-    ui: resolveUi(ui, url)
+    ui: resolveUi(ui, url),
+    cluster: resolveCluster(options.cluster === undefined ? false : options.cluster)
   }
 }

@@ -12,7 +12,7 @@ import { FloatVar, FuncVar, IntVar, isVar, MapVar, StringVar } from './vars.js'
 export const DEFAULT_COLLISIONS: Collisions = 'merge'
 export const DEFAULT_TIMEOUT = 500
 // The longest delay a Node timer takes; a longer one would fire after 1 ms.
-const MAX_TIMEOUT = 2 ** 31 - 1
+export const MAX_TIMEOUT = 2 ** 31 - 1
 const COLLISIONS: readonly Collisions[] = ['merge', 'error']
 
 /** Without a logger, failures still surface: as process warnings, never silently. */

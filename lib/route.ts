@@ -2,18 +2,26 @@
 import type { FastifyInstance } from 'fastify'
 import Type, { type Static } from 'typebox'
 import type { ExpvarRouteOptions } from '../types/index.js'
+import { clusterBody } from './cluster/index.js'
+import type { ClusterMember } from './cluster/worker.js'
 import type { Registry } from './registry.js'
 
 // Long enough for hundreds of names, short enough that a query cannot make a scrape expensive.
 export const MAX_VARS_QUERY = 4096
 
-const Querystring = Type.Object({
-  vars: Type.Optional(Type.String({
-    minLength: 1,
-    maxLength: MAX_VARS_QUERY,
-    pattern: '^[^,]+(,[^,]+)*$',
-    description: 'Comma-separated var names: only these are returned.'
-  }))
+const Vars = Type.String({
+  minLength: 1,
+  maxLength: MAX_VARS_QUERY,
+  pattern: '^[^,]+(,[^,]+)*$',
+  description: 'Comma-separated var names: only these are returned.'
+})
+
+const Querystring = Type.Object({ vars: Type.Optional(Vars) })
+
+// In cluster mode only: one worker's own document.
+const ClusterQuerystring = Type.Object({
+  vars: Type.Optional(Vars),
+  worker: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'A cluster worker\'s id: that worker\'s own document.' }))
 })
 
 // Arbitrary keys: a strict object schema would make the serializer drop the users' vars.
@@ -21,15 +29,27 @@ const Document = Type.Record(Type.String(), Type.Unknown(), {
   description: 'Every published var by name, in Go expvar\'s format.'
 })
 
-export function registerRoute (fastify: FastifyInstance, registry: Registry, url: string, route: ExpvarRouteOptions): void {
-  fastify.route<{ Querystring: Static<typeof Querystring> }>({
+/** Cluster mode's member and the builtins whose aggregation rules apply. */
+export interface RouteCluster {
+  readonly member: ClusterMember
+  readonly builtins: ReadonlySet<string>
+}
+
+export function registerRoute (fastify: FastifyInstance, registry: Registry, url: string, route: ExpvarRouteOptions, cluster?: RouteCluster): void {
+  fastify.route<{ Querystring: Static<typeof ClusterQuerystring> }>({
     ...route,
     method: 'GET',
     url,
-    schema: { ...route.schema, querystring: Querystring, response: { 200: Document } },
+    schema: { ...route.schema, querystring: cluster === undefined ? Querystring : ClusterQuerystring, response: { 200: Document } },
     handler: async function expvarHandler (request, reply) {
-      const vars = request.query.vars
-      const body = await registry.document({ vars: vars === undefined ? undefined : vars.split(','), log: request.log })
+      const { vars: list, worker } = request.query
+      const vars = list === undefined ? undefined : list.split(',')
+      const body = cluster === undefined
+        ? await registry.document({ vars, log: request.log })
+        : await clusterBody(cluster.member, cluster.builtins, vars, worker)
+      if (body === undefined) {
+        return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `Worker ${String(worker)} did not answer: it is not a live worker with the plugin, or it took longer than the cluster timeout` })
+      }
       // A string body with a JSON content type is sent as it is: the response schema documents it.
       return reply
         .header('content-type', 'application/json; charset=utf-8')

@@ -10,7 +10,7 @@ async function registerWith (options: unknown): Promise<void> {
 }
 
 const invalid: [string, unknown, RegExp][] = [
-  ['timout', { timout: 100 }, /^Invalid option "timout": expected one of the options apps, skip, url, route, cmdline, memstats, builtins, collisions, timeout, registry, ui, got 'timout'$/],
+  ['timout', { timout: 100 }, /^Invalid option "timout": expected one of the options apps, skip, url, route, cmdline, memstats, builtins, collisions, timeout, registry, ui, cluster, got 'timout'$/],
   ['prefix', { prefix: '/admin' }, /^Invalid option "prefix": expected no prefix \(Fastify ignores a prefix given to this plugin's own register, .*; set the path with the url option\), got '\/admin'$/],
   ['apps', { apps: 'users' }, /^Invalid option "apps": expected an array of non-empty strings, got 'users'$/],
   ['apps', { apps: ['users', ''] }, /"apps": expected an array of non-empty strings, got \[ 'users', '' \]$/],

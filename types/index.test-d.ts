@@ -2,8 +2,8 @@
 import Fastify, { type FastifyPluginAsync } from 'fastify'
 import { expectAssignable, expectError, expectType } from 'tsd'
 import fastifyExpvar, {
-  ExpVar, FloatVar, FuncVar, IntVar, MapVar, Registry, StringVar, defineExpvars, errors,
-  type FastifyExpvarOptions, type KeyValue, type MapKeyValue, type Var
+  ExpVar, FloatVar, FuncVar, IntVar, MapVar, Registry, StringVar, aggregateWorkers, defineExpvars, errors,
+  type ClusterOptions, type FastifyExpvarOptions, type WorkerAggregator, type KeyValue, type MapKeyValue, type Var
 } from 'fastify-expvar'
 
 const app = Fastify()
@@ -72,3 +72,11 @@ expectAssignable<Error>(new errors.FST_EXPVAR_INVALID_OPTION('a', 'b'))
 expectError(await app.register(fastifyExpvar, { prefix: '/x' }))
 expectError(await app.register(fastifyExpvar, { registry: new Registry(), timeout: 100 }))
 expectError(await app.register(fastifyExpvar, { registry: new Registry(), collisions: 'error' }))
+await app.register(fastifyExpvar, { cluster: true })
+await app.register(fastifyExpvar, { cluster: { timeout: 500 } })
+expectAssignable<ClusterOptions>({})
+expectError(await app.register(fastifyExpvar, { cluster: { timeout: '1s' } }))
+expectError(await app.register(fastifyExpvar, { cluster: { workers: 4 } }))
+expectType<WorkerAggregator>(aggregateWorkers())
+expectType<void>(aggregateWorkers().stop())
+expectAssignable<Error>(new errors.FST_EXPVAR_NOT_PRIMARY())

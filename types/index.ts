@@ -47,6 +47,8 @@ interface PluginOptions {
   builtins?: readonly BuiltinName[]
   /** The live dashboard: a page that polls the document and charts it. Needs the document route (`url` not `false`). Default `false`. */
   ui?: boolean | UiOptions
+  /** In a `node:cluster` worker: every scrape answers for the whole cluster. Default `false`. */
+  cluster?: boolean | ClusterOptions
   /** Refused: the plugin is wrapped with fastify-plugin, so Fastify's `prefix` would be ignored. Use `url`. */
   prefix?: never
 }
@@ -58,6 +60,17 @@ interface OwnRegistryOptions extends PluginOptions {
   /** Milliseconds a value may take before it is left out of a scrape. Default `500`. */
   timeout?: number
   registry?: undefined
+}
+
+export interface ClusterOptions {
+  /** Milliseconds to wait for the other workers' values; a worker slower than this is `missing`. Default `1000`. */
+  timeout?: number
+}
+
+/** What `aggregateWorkers()` returns in the primary. */
+export interface WorkerAggregator {
+  /** Stops relaying and removes the relay's listeners; the workers then answer alone. Idempotent. */
+  stop (): void
 }
 
 /** The plugin uses a registry it is handed, which keeps its own `collisions` and `timeout`. */

@@ -25,3 +25,11 @@ export function registerBuiltins (fastify: FastifyInstance, options: BuiltinOpti
   if (options.memstats) fastify.register(memstats)
   for (const name of options.builtins) fastify.register(OPT_IN[name])
 }
+
+/** The names of the builtins these options publish: the cluster's aggregation rules apply to them. */
+export function builtinNames (options: BuiltinOptions): Set<string> {
+  const names = new Set<string>(options.builtins)
+  if (options.cmdline !== false) names.add('cmdline')
+  if (options.memstats) names.add('memstats')
+  return names
+}

@@ -1,0 +1,190 @@
+// The cluster's aggregation rules: pure functions from each worker's readings to one set of readings.
+
+/** What the rules read of a var: its name, its plain value and how its metadata says to combine it. */
+export interface Reading {
+  readonly name: string
+  readonly value: unknown
+  readonly meta?: { readonly aggregate?: Aggregate }
+}
+
+export type Aggregate = 'sum' | 'max' | 'min' | 'avg' | 'first'
+
+/** One worker's readings, as its own document gave them. */
+export interface WorkerReadings {
+  readonly worker: number
+  readonly readings: readonly Reading[]
+}
+
+/** Combines the values of one var, given in worker-id order (only the workers that have it). */
+type Rule = (values: readonly unknown[]) => unknown
+
+function isNumeric (value: unknown): value is number | bigint {
+  return typeof value === 'number' || typeof value === 'bigint'
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+const NUMERIC: Record<Exclude<Aggregate, 'first'>, (xs: readonly (number | bigint)[]) => unknown> = {
+  sum: (xs) => xs.every((x) => typeof x === 'bigint')
+    ? xs.reduce<bigint>((a, x) => a + (x as bigint), 0n)
+    : xs.reduce<number>((a, x) => a + Number(x), 0),
+  max: (xs) => xs.reduce((a, x) => x > a ? x : a),
+  min: (xs) => xs.reduce((a, x) => x < a ? x : a),
+  avg: (xs) => xs.reduce<number>((a, x) => a + Number(x), 0) / xs.length
+}
+
+/** Sets key on an ordinary object; `__proto__` as data, never as the prototype. */
+function put (out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+  else out[key] = value
+}
+
+/** The values at key of the objects that have it, in order. */
+function at (objects: readonly Record<string, unknown>[], key: string): unknown[] {
+  const present: unknown[] = []
+  for (const object of objects) if (Object.hasOwn(object, key)) present.push(object[key])
+  return present
+}
+
+/** Every key of the objects, the first object's order first. */
+function keysOf (objects: readonly Record<string, unknown>[]): string[] {
+  const keys = Object.keys(objects[0] as Record<string, unknown>)
+  for (let i = 1; i < objects.length; i++) {
+    for (const key of Object.keys(objects[i] as Record<string, unknown>)) if (!keys.includes(key)) keys.push(key)
+  }
+  return keys
+}
+
+/**
+ * The generic rule: numbers by `how`, plain objects key by key (recursively, keys in the order the
+ * lowest-numbered worker has them), anything else (strings, arrays, a mix) from the first worker.
+ * Ordinary objects, not prototype-free ones: V8 keeps those in dictionary mode, which made the
+ * writing of the cluster's document twice as slow.
+ */
+export function combine (values: readonly unknown[], how: Aggregate): unknown {
+  if (how === 'first' || values.length === 1) return values[0]
+  if (values.every(isNumeric)) return NUMERIC[how](values)
+  if (!values.every(isObject)) return values[0]
+  const out: Record<string, unknown> = {}
+  for (const key of keysOf(values)) put(out, key, combine(at(values, key), how))
+  return out
+}
+
+/** A rule per field of an object value; fields it does not name are summed (numbers) or taken from the first. */
+function byField (fields: Readonly<Record<string, Aggregate>>, special: Readonly<Record<string, Rule>> = {}): Rule {
+  return (values) => {
+    const objects = values.filter(isObject)
+    if (objects.length === 0) return values[0]
+    const out: Record<string, unknown> = {}
+    for (const key of keysOf(objects)) {
+      const present = at(objects, key)
+      const rule = special[key]
+      put(out, key, rule !== undefined ? rule(present) : combine(present, fields[key] ?? 'sum'))
+    }
+    return out
+  }
+}
+
+/** Go's ring of the last 256 GC pauses. */
+export const RING_SIZE = 256
+
+/**
+ * memstats' PauseNs and PauseEnd: every worker's recent pauses merged by end time, the newest 256
+ * kept, laid out so that the newest is at (NumGC + 255) % 256 for the summed NumGC, as Go has it.
+ */
+function mergeRings (stats: readonly Record<string, unknown>[], numGC: number): { PauseNs: number[], PauseEnd: number[] } {
+  const pauses: { end: number, ns: number }[] = []
+  for (const s of stats) {
+    const n = Number(s.NumGC)
+    const ns = s.PauseNs
+    const end = s.PauseEnd
+    if (!Array.isArray(ns) || !Array.isArray(end) || !(n > 0)) continue
+    for (let k = 0; k < Math.min(n, RING_SIZE); k++) {
+      const slot = (n - 1 - k) % RING_SIZE
+      pauses.push({ end: Number(end[slot]), ns: Number(ns[slot]) })
+    }
+  }
+  pauses.sort((a, b) => b.end - a.end)
+  const PauseNs = new Array<number>(RING_SIZE).fill(0)
+  const PauseEnd = new Array<number>(RING_SIZE).fill(0)
+  for (let i = 0; i < Math.min(pauses.length, RING_SIZE); i++) {
+    const slot = (((numGC - 1 - i) % RING_SIZE) + RING_SIZE) % RING_SIZE
+    PauseNs[slot] = (pauses[i] as { ns: number }).ns
+    PauseEnd[slot] = (pauses[i] as { end: number }).end
+  }
+  return { PauseNs, PauseEnd }
+}
+
+function memstats (values: readonly unknown[]): unknown {
+  const stats = values.filter(isObject)
+  const merged = byField({ GCCPUFraction: 'avg', LastGC: 'max', EnableGC: 'first', DebugGC: 'first', BySize: 'first' }, {
+    PauseNs: (rings) => rings[0],
+    PauseEnd: (rings) => rings[0]
+  })(stats) as Record<string, unknown>
+  if (stats.length > 1) Object.assign(merged, mergeRings(stats, Number(merged.NumGC)))
+  return merged
+}
+
+/**
+ * eventloop: the worst delay anywhere (max of the maxima and percentiles), the least of the minima,
+ * the mean and stddev pooled over the samples. A worker whose window had no sample reports zeros,
+ * which are no delay: it is left out of the delay fields.
+ */
+function eventloop (values: readonly unknown[]): unknown {
+  const loops = values.filter(isObject)
+  const sampled = loops.filter((loop) => Number(loop.samples) > 0)
+  // No worker saw a delay sample: every delay field is 0 anyway.
+  if (sampled.length === 0) return byField({ utilization: 'avg' })(loops)
+  const n = sampled.reduce((a, loop) => a + Number(loop.samples), 0)
+  const mean = sampled.reduce((a, loop) => a + Number(loop.samples) * Number(loop.mean), 0) / n
+  const variance = sampled.reduce((a, loop) => a + Number(loop.samples) * (Number(loop.stddev) ** 2 + (Number(loop.mean) - mean) ** 2), 0) / n
+  const out = byField({ min: 'min', max: 'max', p50: 'max', p90: 'max', p99: 'max' }, {
+    mean: () => mean,
+    stddev: () => Math.sqrt(variance)
+  })(sampled) as Record<string, unknown>
+  out.utilization = combine(loops.map((loop) => loop.utilization), 'avg')
+  return out
+}
+
+/** The builtins' rules, by builtin name: each chosen for what its fields mean (README "Cluster"). */
+export const BUILTIN_RULES: Readonly<Record<string, Rule>> = {
+  memstats,
+  eventloop,
+  // Requests, in flight and responses by class: the cluster's are the sums.
+  http: (values) => combine(values, 'sum'),
+  // Who and where one process is: the lowest-numbered worker's.
+  process: (values) => values[0],
+  cmdline: (values) => values[0],
+  // CPU seconds and counts summed; the sizes (peak resident set, integral sizes) the largest worker's.
+  resource: byField({ maxrss: 'max', ixrss: 'max', idrss: 'max', isrss: 'max' })
+}
+
+/**
+ * The cluster's readings: one per name any worker has, sorted by name, each combined from the
+ * workers that have it. `builtins` names the builtins in use, whose rules apply to their names;
+ * any other var goes by its `aggregate` (default sum: numbers summed, objects key by key).
+ */
+export function aggregate (workers: readonly WorkerReadings[], builtins: ReadonlySet<string> = new Set()): Reading[] {
+  const ordered = [...workers].sort((a, b) => a.worker - b.worker)
+  const byName = new Map<string, Reading[]>()
+  for (const { readings } of ordered) {
+    for (const reading of readings) {
+      const list = byName.get(reading.name)
+      if (list === undefined) byName.set(reading.name, [reading])
+      else list.push(reading)
+    }
+  }
+  const names = [...byName.keys()].sort((a, b) => a < b ? -1 : 1)
+  return names.map((name) => {
+    const list = byName.get(name) as Reading[]
+    const first = list[0] as Reading
+    const values = list.map((reading) => reading.value)
+    const rule = builtins.has(name) ? BUILTIN_RULES[name] : undefined
+    const value = rule !== undefined ? rule(values) : combine(values, first.meta?.aggregate ?? 'sum')
+    return first.meta === undefined ? { name, value } : { name, value, meta: first.meta }
+  })
+}

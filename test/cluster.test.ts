@@ -1,0 +1,130 @@
+// Cluster mode with a real node:cluster: a primary started by the test forks workers on one port;
+// every scrape answers for the whole cluster, whichever worker gets it.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { test, type Test } from 'tap'
+
+const root = join(import.meta.dirname, '..')
+const primaryScript = join(import.meta.dirname, 'fixtures', 'cluster', 'primary.ts')
+// The children run under tsx, not tap's loader: their coverage would not line up (the worker and
+// relay logic is covered in-process by cluster-ipc.test.ts).
+const childEnv: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+
+interface Cluster {
+  readonly port: number
+  readonly workers: number[]
+  command (line: string): void
+}
+
+async function startCluster (t: Test, env: Record<string, string> = {}): Promise<Cluster> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', primaryScript], {
+    cwd: root,
+    env: { ...childEnv, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+    detached: true
+  })
+  // The primary and its workers are one process group: killed together, whatever happens.
+  t.teardown(() => { try { process.kill(-(child.pid as number), 'SIGKILL') } catch {} })
+  const bounded = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  t.teardown(() => clearTimeout(bounded))
+  const [line] = await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line') as [string]
+  const { port, workers } = JSON.parse(line) as { port: number, workers: number[] }
+  return { port, workers, command: (text) => (child.stdin as NodeJS.WritableStream).write(text + '\n') }
+}
+
+interface Answer { status: number, worker: number, body: string }
+
+/** One request on a fresh connection, so that the primary hands it to the next worker. */
+function get (port: number, path: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => { body += chunk })
+      res.on('end', () => resolve({ status: res.statusCode as number, worker: Number(res.headers['x-worker']), body }))
+    })
+    req.on('error', reject)
+    // Bounded: a request that hangs fails the test with a message rather than its timeout.
+    req.setTimeout(10_000, () => req.destroy(new Error(`GET ${path} got no answer in 10 s`)))
+    req.end()
+  })
+}
+
+async function scrape (port: number, query = ''): Promise<Answer & { doc: Record<string, unknown> }> {
+  const answer = await get(port, '/debug/vars' + query)
+  return { ...answer, doc: answer.status === 200 ? JSON.parse(answer.body) : {} }
+}
+
+async function hit (port: number, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await get(port, '/hit')
+}
+
+test('counts are summed whichever worker answers, and the per-worker documents add up', async (t) => {
+  const c = await startCluster(t, { WORKERS: '3' })
+  await hit(c.port, 12)
+  const answeredBy = new Set<number>()
+  for (let i = 0; i < 6; i++) {
+    const { status, worker, doc } = await scrape(c.port)
+    t.equal(status, 200)
+    answeredBy.add(worker)
+    t.equal(doc.hits, 12, `worker ${worker} answers for all`)
+    t.same(doc.cluster, { workers: 3, answered: 3, missing: [], relay: true })
+    t.equal(Object.values(doc.byWorker as Record<string, number>).reduce((a, b) => a + b, 0), 12)
+  }
+  t.ok(answeredBy.size > 1, 'the scrapes reached more than one worker')
+  // Concurrent scrapes, on whichever workers they reach, each answer for the whole cluster.
+  const concurrent = await Promise.all(Array.from({ length: 6 }, () => scrape(c.port)))
+  t.same(concurrent.map(({ doc }) => doc.hits), [12, 12, 12, 12, 12, 12])
+  let sum = 0
+  for (const id of c.workers) {
+    const { status, doc } = await scrape(c.port, `?worker=${id}`)
+    t.equal(status, 200)
+    t.notOk('cluster' in doc, 'a worker\'s own document is the single-process one')
+    sum += doc.hits as number
+  }
+  t.equal(sum, 12)
+  t.equal((await scrape(c.port, '?worker=99')).status, 404)
+  t.equal((await scrape(c.port, '?worker=x')).status, 400)
+  const { doc } = await scrape(c.port, '?vars=hits')
+  t.same(doc, { hits: 12 }, '?vars= keeps working')
+})
+
+test('a worker that stalls past the timeout and one that was killed are missing, not a failed scrape', async (t) => {
+  const c = await startCluster(t, { WORKERS: '3', CLUSTER_TIMEOUT: '300' })
+  await hit(c.port, 9)
+  const [, second, third] = c.workers as [number, number, number]
+  c.command(`stall ${second} 2500`)
+  // The command reaches the worker a little later: scrape until a scrape sees it (bounded).
+  let stalled = await scrape(c.port)
+  for (let i = 0; i < 20 && !(stalled.doc.cluster as { missing: number[] } | undefined)?.missing.includes(second); i++) stalled = await scrape(c.port)
+  t.equal(stalled.status, 200)
+  t.same((stalled.doc.cluster as { missing: number[] }).missing, [second])
+  t.ok((stalled.doc.hits as number) < 9, 'the stalled worker\'s share is left out')
+  c.command(`kill ${third}`)
+  let killed = await scrape(c.port)
+  for (let i = 0; i < 20 && (killed.doc.cluster as { workers: number }).workers !== 2; i++) killed = await scrape(c.port)
+  t.equal((killed.doc.cluster as { workers: number }).workers, 2, 'a dead worker is not counted')
+  t.equal(killed.status, 200)
+})
+
+test('a worker without the plugin is missing at once; a primary without aggregateWorkers() leaves each worker alone', async (t) => {
+  const plain = await startCluster(t, { WORKERS: '3', PLAIN: '3' })
+  let answer
+  do answer = await scrape(plain.port); while (answer.status !== 200)
+  t.same(answer.doc.cluster, { workers: 3, answered: 2, missing: [plain.workers[2]], relay: true })
+  const alone = await startCluster(t, { WORKERS: '2', RELAY: 'none', CLUSTER_TIMEOUT: '200' })
+  await hit(alone.port, 4)
+  const { doc } = await scrape(alone.port)
+  t.same(doc.cluster, { workers: 1, answered: 1, missing: [], relay: false })
+  t.ok((doc.hits as number) < 4)
+})
+
+test('a relay started after the workers were forked serves them', async (t) => {
+  const c = await startCluster(t, { WORKERS: '2', RELAY: 'after' })
+  await hit(c.port, 4)
+  const { doc } = await scrape(c.port)
+  t.equal(doc.hits, 4)
+})

@@ -1,7 +1,7 @@
 // The plugin's options: defaults as named constants, each option checked once, at register time.
 import { inspect } from 'node:util'
 import type { FastifyBaseLogger } from 'fastify'
-import type { BuiltinName, CmdlineOptions, ExpvarRouteOptions, FastifyExpvarOptions, UiOptions } from '../types/index.js'
+import type { BuiltinName, ClusterOptions, CmdlineOptions, ExpvarRouteOptions, FastifyExpvarOptions, UiOptions } from '../types/index.js'
 import { BUILTIN_NAMES } from './builtins/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
 import { MAX_TIMEOUT, Registry } from './registry.js'
@@ -14,6 +14,7 @@ export const DEFAULT_UI_URL = '/debug/vars/ui'
 const OPTION_KEYS: Record<Exclude<keyof FastifyExpvarOptions, 'prefix'>, true> = { apps: true, skip: true, url: true, route: true, cmdline: true, memstats: true, builtins: true, collisions: true, timeout: true, registry: true, ui: true, cluster: true }
 const OPTIONS = Object.keys(OPTION_KEYS)
 const CMDLINE_KEYS: Record<keyof CmdlineOptions, true> = { redact: true }
+const CLUSTER_KEYS: Record<keyof ClusterOptions, true> = { timeout: true }
 const UI_KEYS: Record<keyof UiOptions, true> = { url: true }
 const UI_OPTIONS = Object.keys(UI_KEYS)
 // Fastify's own register options, which reach the plugin beside its own.
@@ -50,12 +51,17 @@ function isObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** Refuses a key of a nested option object that its type does not have. */
+function refuseUnknownKeys (option: string, value: Record<string, unknown>, keys: Record<string, true>): void {
+  const unknown = Object.keys(value).find((key) => !Object.hasOwn(keys, key))
+  if (unknown !== undefined) throwInvalidOption(option, `only the keys ${Object.keys(keys).join(', ')}`, unknown)
+}
+
 function resolveCmdline (value: unknown): ResolvedOptions['cmdline'] {
   if (value === true) return { redact: true }
   if (value === false) return false
   if (isObject(value)) {
-    const unknown = Object.keys(value).find((key) => !Object.hasOwn(CMDLINE_KEYS, key))
-    if (unknown !== undefined) throwInvalidOption('cmdline', `only the keys ${Object.keys(CMDLINE_KEYS).join(', ')}`, unknown)
+    refuseUnknownKeys('cmdline', value, CMDLINE_KEYS)
     if (value.redact === undefined || typeof value.redact === 'boolean') return { redact: value.redact !== false }
   }
   return throwInvalidOption('cmdline', 'true, false or { redact: boolean }', value)
@@ -91,8 +97,7 @@ function resolveCluster (value: unknown): ResolvedOptions['cluster'] {
   if (value === false) return false
   if (value === true) return { timeout: DEFAULT_CLUSTER_TIMEOUT }
   if (!isObject(value)) return throwInvalidOption('cluster', 'true, false or { timeout }', value)
-  const unknown = Object.keys(value).find((key) => key !== 'timeout')
-  if (unknown !== undefined) throwInvalidOption('cluster', 'only a timeout key', unknown)
+  refuseUnknownKeys('cluster', value, CLUSTER_KEYS)
   const { timeout = DEFAULT_CLUSTER_TIMEOUT } = value
   if (typeof timeout !== 'number' || !(timeout > 0 && timeout <= MAX_TIMEOUT)) {
     throwInvalidOption('cluster.timeout', `a positive number of milliseconds up to ${MAX_TIMEOUT}`, timeout)

@@ -1,4 +1,5 @@
 // The cluster's aggregation rules: pure functions from each worker's readings to one set of readings.
+import { isPlainObject } from '../merge.js'
 
 /** What the rules read of a var: its name, its plain value and how its metadata says to combine it. */
 export interface Reading {
@@ -20,12 +21,6 @@ type Rule = (values: readonly unknown[]) => unknown
 
 function isNumeric (value: unknown): value is number | bigint {
   return typeof value === 'number' || typeof value === 'bigint'
-}
-
-function isObject (value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
 }
 
 const NUMERIC: Record<Exclude<Aggregate, 'first'>, (xs: readonly (number | bigint)[]) => unknown> = {
@@ -68,7 +63,7 @@ function keysOf (objects: readonly Record<string, unknown>[]): string[] {
 export function combine (values: readonly unknown[], how: Aggregate): unknown {
   if (how === 'first' || values.length === 1) return values[0]
   if (values.every(isNumeric)) return NUMERIC[how](values)
-  if (!values.every(isObject)) return values[0]
+  if (!values.every(isPlainObject)) return values[0]
   const out: Record<string, unknown> = {}
   for (const key of keysOf(values)) put(out, key, combine(at(values, key), how))
   return out
@@ -77,7 +72,7 @@ export function combine (values: readonly unknown[], how: Aggregate): unknown {
 /** A rule per field of an object value; fields it does not name are summed (numbers) or taken from the first. */
 function byField (fields: Readonly<Record<string, Aggregate>>, special: Readonly<Record<string, Rule>> = {}): Rule {
   return (values) => {
-    const objects = values.filter(isObject)
+    const objects = values.filter(isPlainObject)
     if (objects.length === 0) return values[0]
     const out: Record<string, unknown> = {}
     for (const key of keysOf(objects)) {
@@ -120,7 +115,7 @@ function mergeRings (stats: readonly Record<string, unknown>[], numGC: number): 
 }
 
 function memstats (values: readonly unknown[]): unknown {
-  const stats = values.filter(isObject)
+  const stats = values.filter(isPlainObject)
   const merged = byField({ GCCPUFraction: 'avg', LastGC: 'max', EnableGC: 'first', DebugGC: 'first', BySize: 'first' }, {
     PauseNs: (rings) => rings[0],
     PauseEnd: (rings) => rings[0]
@@ -135,7 +130,7 @@ function memstats (values: readonly unknown[]): unknown {
  * which are no delay: it is left out of the delay fields.
  */
 function eventloop (values: readonly unknown[]): unknown {
-  const loops = values.filter(isObject)
+  const loops = values.filter(isPlainObject)
   const sampled = loops.filter((loop) => Number(loop.samples) > 0)
   // No worker saw a delay sample: every delay field is 0 anyway.
   if (sampled.length === 0) return byField({ utilization: 'avg' })(loops)

@@ -97,9 +97,13 @@ test('a worker that stalls past the timeout and one that was killed are missing,
   await hit(c.port, 9)
   const [, second, third] = c.workers as [number, number, number]
   c.command(`stall ${second} 2500`)
-  // The command reaches the worker a little later: scrape until a scrape sees it (bounded).
+  // The command reaches the worker a little later: scrape until a scrape sees it (bounded). A
+  // scrape that lands on the stalled worker itself waits the stall out, so the stall is renewed.
   let stalled = await scrape(c.port)
-  for (let i = 0; i < 20 && !(stalled.doc.cluster as { missing: number[] } | undefined)?.missing.includes(second); i++) stalled = await scrape(c.port)
+  for (let i = 0; i < 20 && !(stalled.doc.cluster as { missing: number[] } | undefined)?.missing.includes(second); i++) {
+    c.command(`stall ${second} 2500`)
+    stalled = await scrape(c.port)
+  }
   t.equal(stalled.status, 200)
   t.same((stalled.doc.cluster as { missing: number[] }).missing, [second])
   t.ok((stalled.doc.hits as number) < 9, 'the stalled worker\'s share is left out')

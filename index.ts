@@ -1,14 +1,18 @@
 // fastify-expvar: Go's expvar for Fastify. Wiring only: options -> registry -> builtins -> app files -> route.
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import type { FastifyExpvarOptions } from './types/index.js'
+import type * as api from './types/index.js'
+import type { FastifyExpvarOptions, Handle } from './types/index.js'
 import { FST_EXPVAR_ALREADY_REGISTERED } from './lib/errors.js'
 import { resolveOptions } from './lib/options.js'
-import { registerRoute } from './lib/route.js'
+import { registerRoute } from './lib/routes/document.js'
 import { builtinNames, registerBuiltins } from './lib/builtins/index.js'
+import { registerMetricsRoute } from './lib/routes/metrics.js'
 import { loadAppFolders } from './lib/discovery.js'
 import { registerUi } from './lib/routes/ui.js'
 import { joinCluster } from './lib/cluster/index.js'
+import * as registries from './lib/registry.js'
+import * as vars from './lib/vars.js'
 
 const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyExpvar (fastify, options) {
   // Fastify's own message would be about a decorator; say what was done twice.
@@ -21,14 +25,29 @@ const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyE
   const cluster = resolved.cluster === false ? undefined : { member: joinCluster(fastify, registry, resolved.cluster), builtins: builtinNames(resolved) }
   if (url !== false) registerRoute(fastify, registry, url, route, cluster)
   if (ui !== false) await registerUi(fastify, ui, route)
+  if (resolved.prometheus !== false) registerMetricsRoute(fastify, registry, resolved.prometheus, route)
 }
 
 export const fastifyExpvar = fp(plugin, { fastify: '5.x', name: 'fastify-expvar' })
 export default fastifyExpvar
 
-export { Registry } from './lib/registry.js'
+// The classes, typed by their public interfaces in types/: a value and a type of one name each,
+// as a class declaration would give them.
+/* eslint-disable @typescript-eslint/no-redeclare */
+export const Registry: api.RegistryConstructor = registries.Registry
+export const IntVar: Handle<api.IntVar> = vars.IntVar
+export const FloatVar: Handle<api.FloatVar> = vars.FloatVar
+export const StringVar: Handle<api.StringVar> = vars.StringVar
+export const MapVar: Handle<api.MapVar> = vars.MapVar
+export const FuncVar: Handle<api.FuncVar, [fn: () => unknown]> = vars.FuncVar
+export type Registry = api.Registry
+export type IntVar = api.IntVar
+export type FloatVar = api.FloatVar
+export type StringVar = api.StringVar
+export type MapVar = api.MapVar
+export type FuncVar = api.FuncVar
+/* eslint-enable @typescript-eslint/no-redeclare */
 export { ExpVar, defineExpvars } from './lib/define.js'
-export { IntVar, FloatVar, StringVar, MapVar, FuncVar } from './lib/vars.js'
 export { aggregateWorkers } from './lib/cluster/primary.js'
 export * as errors from './lib/errors.js'
 export type * from './types/index.js'

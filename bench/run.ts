@@ -6,10 +6,10 @@ import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
-import { Counter, Registry as PromRegistry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Registry as PromRegistry } from 'prom-client'
 import expvar, { Registry } from './expvar.js'
 import type { ServerUrls } from './servers.js'
-import { publishVars, USER_VARS } from './vars.js'
+import { MAP_KEYS as USER_MAP_KEYS, publishVars, USER_VARS } from './vars.js'
 
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 2.5)
 const LOAD_ROUNDS = 7
@@ -19,6 +19,7 @@ const HANDLE_CALLS = 5_000_000
 const MAP_KEYS = 50
 const BIG_VARS = 10_000
 const SCRAPES = 100_000
+const EXPOSITIONS = 200
 const MB = 1024 * 1024
 const CLUSTER_WORKERS = 4
 
@@ -149,6 +150,68 @@ async function benchBigDocument (): Promise<void> {
     measured: `${ratio(x)} (${ms(changed)} vs ${ms(stringify)} ms, ${count(body.length / 1024)} KiB; unchanged: ${ms(unchanged)} ms; JS floor: ${ratio(median(floor) / median(stringify))})`,
     target: '≤ 1.50×',
     verdict: x <= 1.5 ? 'PASS' : 'MISS'
+  })
+}
+
+/**
+ * prom-client's registry with what publishVars() publishes, as prom-client users would write it:
+ * a Counter per Int, a labelled Counter per Map, a Gauge per numeric field of a Func's value
+ * (strings are not exposed by either side), and prom-client's default metrics.
+ */
+function promClientVars (count: number): PromRegistry {
+  const register = new PromRegistry()
+  collectDefaultMetrics({ register })
+  for (let i = 0; i < count; i++) {
+    const name = `svc_${i.toString().padStart(5, '0')}`
+    if (i % 4 === 0) {
+      new Counter({ name: `${name}_requests`, help: 'requests', registers: [register] }).inc(i * 1_000_003)
+    } else if (i % 4 === 1) {
+      const counter = new Counter({ name: `${name}_status`, help: 'status', labelNames: ['key'], registers: [register] })
+      for (let k = 0; k < USER_MAP_KEYS; k++) counter.inc({ key: `route_${k}` }, i * k + 1)
+    } else if (i % 4 === 2) {
+      const started = 1_700_000_000_000 + i
+      // Collected at every scrape, as the Func is pulled at every scrape.
+      const fields = { idle: () => i % 7, busy: () => i % 5, max: () => 32, since: () => started, healthy: () => 1 }
+      for (const [field, read] of Object.entries(fields)) {
+        register.registerMetric(new Gauge({ name: `${name}_pool_${field}`, help: field, registers: [], collect () { this.set(read()) } }))
+      }
+    }
+  }
+  return register
+}
+
+/** Median scrapes/s of two async scrapers, measured alternately after one warm-up round each. */
+async function compareScrapes (calls: number, ours: () => Promise<string>, theirs: () => Promise<string>): Promise<{ ours: number, theirs: number }> {
+  const rate = async (scrape: () => Promise<string>): Promise<number> => {
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < calls; i++) await scrape()
+    return calls / Number(process.hrtime.bigint() - start) * 1e9
+  }
+  await rate(ours)
+  await rate(theirs)
+  const a: number[] = []
+  const b: number[] = []
+  for (let r = 0; r < MICRO_ROUNDS; r++) {
+    a.push(await rate(ours))
+    b.push(await rate(theirs))
+  }
+  return { ours: median(a), theirs: median(b) }
+}
+
+async function benchExposition (): Promise<void> {
+  const app = Fastify()
+  await app.register(expvar, { builtins: ['resource', 'process', 'eventloop', 'http'] })
+  publishVars(app.expvar, USER_VARS)
+  await app.ready()
+  const register = promClientVars(USER_VARS)
+  const { ours, theirs } = await compareScrapes(EXPOSITIONS, () => app.expvar.metrics(), () => register.metrics())
+  await app.close()
+  const x = ours / theirs
+  report({
+    name: `Prometheus text of ${USER_VARS} user vars + every builtin (app.expvar.metrics()) vs prom-client register.metrics() of the same + default metrics`,
+    measured: `${ratio(x)} (${count(ours)} vs ${count(theirs)} scrapes/s)`,
+    target: '≥ 2.00×',
+    verdict: x >= 2 ? 'PASS' : 'MISS'
   })
 }
 
@@ -337,6 +400,7 @@ async function main (): Promise<void> {
   await benchBigDocument()
   await benchMemory()
   await benchRedaction()
+  await benchExposition()
   const servers = await startServers()
   try {
     await benchScrape(servers.urls)

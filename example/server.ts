@@ -1,4 +1,4 @@
-// The example app: `npm start` runs it and prints the URLs of its /debug/vars and of the dashboard.
+// The example app: `npm start` runs it and prints the URLs of its document, its metrics and its dashboard.
 import { join } from 'node:path'
 import Fastify from 'fastify'
 // In your app: import expvar from 'fastify-expvar'
@@ -12,12 +12,13 @@ app.decorate('sessions', new Map<string, { user: string }>([['s1', { user: 'ada'
 await app.register(expvar, {
   apps: [join(import.meta.dirname, 'apps', 'users'), join(import.meta.dirname, 'apps', 'billing')],
   skip: ['billing'],
-  builtins: ['process', 'http', 'eventloop'],
+  builtins: ['resource', 'process', 'http', 'eventloop'],
+  prometheus: true,
   ui: true
 })
 
 // Go-style handles on the instance's registry.
-const hits = app.expvar.map('hits')
+const hits = app.expvar.map('hits', { type: 'counter', label: 'route', help: 'Requests by route.' })
 app.addHook('onRequest', async (request) => { hits.add(request.routeOptions.url ?? 'unknown', 1) })
 app.expvar.register('queue', () => ({ waiting: 0, workers: 4 }))
 
@@ -28,4 +29,5 @@ const host = process.env.HOST ?? '127.0.0.1'
 // The address it listens on, so that PORT=0 (any free port) prints a URL that works.
 const address = await app.listen({ port, host })
 console.log(`fastify-expvar example: ${address}/debug/vars`)
+console.log(`metrics: ${address}/metrics`)
 console.log(`dashboard: ${address}/debug/vars/ui`)

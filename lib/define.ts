@@ -3,6 +3,7 @@ import { inspect } from 'node:util'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Definition, VarDefinition } from '../types/index.js'
 import { FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_VAR } from './errors.js'
+import { META_KEYS } from './meta.js'
 import { callSite } from './call-site.js'
 
 /** The seed's form of a var: `class Example extends ExpVar { name = 'example'; value () { return 42 } }`. */
@@ -11,10 +12,22 @@ export abstract class ExpVar implements VarDefinition {
   abstract value (): unknown
 }
 
-/** A definition with its value bound and its source known. */
-export interface NormalDefinition extends VarDefinition {
+/** A definition with its value bound, its source known and its metadata fields picked out (checked where it is published). */
+export interface NormalDefinition {
+  readonly name: string
   readonly value: () => unknown
   readonly source: string
+  readonly meta: Record<string, unknown> | undefined
+}
+
+/** The metadata fields a definition sets, if any. */
+function pickMeta (instance: object): Record<string, unknown> | undefined {
+  let meta: Record<string, unknown> | undefined
+  for (const key of META_KEYS) {
+    const field = (instance as Record<string, unknown>)[key]
+    if (field !== undefined) (meta ??= {})[key] = field
+  }
+  return meta
 }
 
 /** A function written with `class`: it can only be constructed, never called. */
@@ -70,7 +83,7 @@ export function normalizeDefinition (def: Definition, source: string): NormalDef
   // refused with its own description, before anything tries to turn it into a string.
   if (typeof name !== 'string' || name.length === 0) throw new FST_EXPVAR_INVALID_NAME(shown(name))
   const own = (instance as VarDefinition).source
-  return { name, value: value.bind(instance), source: typeof own === 'string' ? own : source }
+  return { name, value: value.bind(instance), source: typeof own === 'string' ? own : source, meta: pickMeta(instance) }
 }
 
 /**

@@ -12,3 +12,6 @@ export const FST_EXPVAR_APP_NOT_FOUND = createError('FST_EXPVAR_APP_NOT_FOUND', 
 export const FST_EXPVAR_LOAD_FAILED = createError('FST_EXPVAR_LOAD_FAILED', 'Could not load expvar file %s: %s')
 export const FST_EXPVAR_INVALID_EXPORT = createError('FST_EXPVAR_INVALID_EXPORT', 'The default export of expvar file %s is %s: export a Fastify plugin or defineExpvars(...)', 500, TypeError)
 export const FST_EXPVAR_NOT_PRIMARY = createError('FST_EXPVAR_NOT_PRIMARY', 'aggregateWorkers() runs in the primary of a node:cluster; in a worker, register the plugin with cluster: true', 500, Error)
+export const FST_EXPVAR_INVALID_META = createError('FST_EXPVAR_INVALID_META', 'Invalid metadata for var "%s": %s', 500, TypeError)
+export const FST_EXPVAR_META_CONFLICT = createError('FST_EXPVAR_META_CONFLICT', 'Var "%s" is already published with %s; asking for it with %s is refused')
+export const FST_EXPVAR_REENTRANT = createError('FST_EXPVAR_REENTRANT', 'A scrape of this registry was asked for while a var of it was being read (%s): a var cannot be its own registry\'s document')

@@ -1,4 +1,5 @@
 // The Go-compatible JSON writer: Go's string escapes, integer literals, and JS values Go has no word for.
+import { constants } from 'node:buffer'
 
 // Characters Go escapes differently from JSON.stringify: HTML-significant ones and the JS line
 // separators as \u00XX, backspace and form feed as \u0008 and \u000c rather than \b and \f.
@@ -17,6 +18,32 @@ const GO_ESCAPES: Record<string, string> = {
   '\u2029': '\\u2029'
 }
 const goEscape = (match: string): string => GO_ESCAPES[match] as string
+
+// The longest string V8 can make: a value whose text would be longer cannot be written at all.
+export const MAX_TEXT = constants.MAX_STRING_LENGTH
+// One global replace over a huge text collects every match at once, and V8 aborts the process
+// ("invalid size") past some millions of them: a long text is rewritten a slice at a time.
+const SLICE = 1 << 20
+
+/** Rewrites JSON text into Go's escapes. Throws a RangeError when the result would be too long. */
+function goRewrite (json: string): string {
+  if (json.length <= SLICE) return json.replace(GO_REWRITE, goEscape)
+  const pieces: string[] = []
+  let length = 0
+  for (let start = 0; start < json.length;) {
+    let end = Math.min(start + SLICE, json.length)
+    // Never between a backslash and the character it escapes: an odd run of them ends an escape's start.
+    let run = 0
+    while (json.charCodeAt(end - 1 - run) === 0x5c) run++
+    if (run % 2 === 1 && end < json.length) end--
+    const piece = json.slice(start, end).replace(GO_REWRITE, goEscape)
+    length += piece.length
+    if (length > MAX_TEXT) throw new RangeError(`the value's text would be longer than the longest string V8 can make (${MAX_TEXT})`)
+    pieces.push(piece)
+    start = end
+  }
+  return pieces.join('')
+}
 // Whatever JSON.stringify or Go would escape (surrogates: lone ones are escaped). Most names and
 // keys have none of it and are quoted as they are, without a JSON.stringify call or a rewrite.
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
@@ -26,7 +53,7 @@ const NEEDS_ESCAPE = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff]/
 export function quote (s: string): string {
   if (!NEEDS_ESCAPE.test(s)) return '"' + s + '"'
   const json = JSON.stringify(s)
-  return GO_DIFFERS.test(s) ? json.replace(GO_REWRITE, goEscape) : json
+  return GO_DIFFERS.test(s) ? goRewrite(json) : json
 }
 
 // From 2^53 on every double is an integer, and JS would print its shortest form, not its digits.
@@ -46,9 +73,21 @@ export function numberJSON (n: number): string {
  */
 export function writeJSON (value: unknown): string {
   if (!isPlainData(value, 0)) return write(value, [])
-  // Plain data is what JSON.stringify writes as Go would, but for the escapes in strings.
+  return writePlain(value)
+}
+
+/** Plain data is what JSON.stringify writes as Go would, but for the escapes in strings. */
+function writePlain (value: unknown): string {
   const json = JSON.stringify(value)
-  return GO_DIFFERS_IN_JSON.test(json) ? json.replace(GO_REWRITE, goEscape) : json
+  return GO_DIFFERS_IN_JSON.test(json) ? goRewrite(json) : json
+}
+
+/**
+ * Every item of an array takes at least one character and a comma: a longer array cannot be
+ * written. Refused at once, as JSON.stringify refuses it, rather than walked hole by hole.
+ */
+function checkLength (items: readonly unknown[]): void {
+  if (items.length > MAX_TEXT / 2) throw new RangeError(`an array of ${items.length} items is too long to write`)
 }
 
 // In JSON.stringify's output, where Go's escapes differ (an escaped backslash followed by b or f
@@ -83,8 +122,10 @@ function isPlainContainer (value: object, depth: number): boolean {
   const { toJSON, then } = value as { toJSON?: unknown, then?: unknown }
   if (typeof toJSON === 'function' || typeof then === 'function') return false
   if (Array.isArray(value)) {
-    for (const item of value) {
-      if (!isPlainData(item, depth + 1)) return false
+    checkLength(value)
+    // By index, as JSON.stringify reads arrays: a subclass's iterator may never end.
+    for (let i = 0; i < value.length; i++) {
+      if (!isPlainData(value[i], depth + 1)) return false
     }
     return true
   }
@@ -103,20 +144,25 @@ function write (value: unknown, ancestors: object[]): string {
     case 'string': return quote(value)
     case 'boolean': return value ? 'true' : 'false'
     case 'bigint': return value.toString()
-    case 'object': return value === null ? 'null' : writeObject(value, ancestors)
+    case 'object': return value === null ? 'null' : writeReplaced(value, ancestors)
     default: return 'null'
   }
 }
 
-function writeObject (value: object, ancestors: object[]): string {
+/** Writes an object through its toJSON, if it has one. */
+function writeReplaced (value: object, ancestors: object[]): string {
   const toJSON = (value as { toJSON?: unknown }).toJSON
-  if (typeof toJSON !== 'function') return writeStructure(value, ancestors)
+  if (typeof toJSON !== 'function') return writeContainer(value, ancestors)
   // As JSON.stringify does: what toJSON returns is written without asking it for toJSON again.
   const replaced: unknown = toJSON.call(value)
-  return typeof replaced === 'object' && replaced !== null ? writeStructure(replaced, ancestors) : write(replaced, ancestors)
+  if (typeof replaced !== 'object' || replaced === null) return write(replaced, ancestors)
+  // A Buffer's toJSON makes an array of every byte: plain data, written at JSON.stringify's cost.
+  if (replaced !== value && isPlainData(replaced, 0)) return writePlain(replaced)
+  return writeContainer(replaced, ancestors)
 }
 
-function writeStructure (value: object, ancestors: object[]): string {
+/** Writes an array, Map, Set, boxed primitive or object, item by item. */
+function writeContainer (value: object, ancestors: object[]): string {
   if (ancestors.includes(value)) throw new TypeError('the value contains a cycle')
   if (value instanceof Number) return numberJSON(value.valueOf())
   if (value instanceof String) return quote(value.valueOf())
@@ -131,7 +177,10 @@ function writeStructure (value: object, ancestors: object[]): string {
   } else if (value instanceof Map) {
     out = writeMap(value, ancestors)
   } else if (value instanceof Set) {
-    out = writeArray([...value], ancestors)
+    // Through Set's own forEach: a subclass's iterator may never end.
+    const items: unknown[] = []
+    Set.prototype.forEach.call(value, (item) => items.push(item))
+    out = writeArray(items, ancestors)
   } else {
     out = '{'
     let first = true
@@ -149,6 +198,7 @@ function writeStructure (value: object, ancestors: object[]): string {
 }
 
 function writeArray (items: readonly unknown[], ancestors: object[]): string {
+  checkLength(items)
   let out = '['
   for (let i = 0; i < items.length; i++) {
     out += (i === 0 ? '' : ',') + write(items[i], ancestors)
@@ -160,7 +210,8 @@ function writeMap (map: Map<unknown, unknown>, ancestors: object[]): string {
   // Go's encoding/json sorts map keys; a JS Map is written the same way. Keys are strings on the
   // wire, so 1 and '1' are one key: the later entry wins, as it would in an object.
   const byKey = new Map<string, unknown>()
-  for (const [key, item] of map) byKey.set(String(key), item)
+  // Through Map's own forEach: a subclass's iterator may never end.
+  Map.prototype.forEach.call(map, (item, key) => byKey.set(String(key), item))
   const keys = [...byKey.keys()].sort()
   let out = '{'
   for (let i = 0; i < keys.length; i++) {

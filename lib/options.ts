@@ -1,22 +1,23 @@
 // The plugin's options: defaults as named constants, each option checked once, at register time.
 import { inspect } from 'node:util'
 import type { FastifyBaseLogger } from 'fastify'
-import type { BuiltinName, ClusterOptions, CmdlineOptions, ExpvarRouteOptions, FastifyExpvarOptions, UiOptions } from '../types/index.js'
+import type { BuiltinName, ClusterOptions, CmdlineOptions, ExpvarRouteOptions, FastifyExpvarOptions, PrometheusOptions, UiOptions } from '../types/index.js'
 import { BUILTIN_NAMES } from './builtins/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
-import { MAX_TIMEOUT, Registry } from './registry.js'
-
-export const DEFAULT_CLUSTER_TIMEOUT = 1000
+import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition.js'
+import { isTimeout, Registry, TIMEOUT_EXPECTED } from './registry.js'
 
 export const DEFAULT_URL = '/debug/vars'
 export const DEFAULT_UI_URL = '/debug/vars/ui'
+export const DEFAULT_METRICS_URL = '/metrics'
+export const DEFAULT_CLUSTER_TIMEOUT = 1000
 // Every key of the options type, and only those: a new option cannot be left out of the check.
-const OPTION_KEYS: Record<Exclude<keyof FastifyExpvarOptions, 'prefix'>, true> = { apps: true, skip: true, url: true, route: true, cmdline: true, memstats: true, builtins: true, collisions: true, timeout: true, registry: true, ui: true, cluster: true }
+const OPTION_KEYS: Record<Exclude<keyof FastifyExpvarOptions, 'prefix'>, true> = { apps: true, skip: true, url: true, route: true, cmdline: true, memstats: true, builtins: true, collisions: true, timeout: true, registry: true, ui: true, cluster: true, prometheus: true }
 const OPTIONS = Object.keys(OPTION_KEYS)
 const CMDLINE_KEYS: Record<keyof CmdlineOptions, true> = { redact: true }
 const CLUSTER_KEYS: Record<keyof ClusterOptions, true> = { timeout: true }
 const UI_KEYS: Record<keyof UiOptions, true> = { url: true }
-const UI_OPTIONS = Object.keys(UI_KEYS)
+const PROMETHEUS_KEYS: Record<keyof PrometheusOptions, true> = { url: true, namespace: true }
 // Fastify's own register options, which reach the plugin beside its own.
 const FASTIFY_OPTIONS = ['logLevel', 'logSerializers']
 // The route's own keys: set by the plugin, so a passthrough cannot silently replace them.
@@ -34,6 +35,7 @@ export interface ResolvedOptions {
   /** The dashboard's path and the document route it polls, or false for no dashboard. */
   readonly ui: false | { readonly url: string, readonly document: string }
   readonly cluster: false | { readonly timeout: number }
+  readonly prometheus: false | { readonly url: string, readonly namespace: string }
 }
 
 function throwInvalidOption (option: string, expected: string, got: unknown): never {
@@ -83,8 +85,7 @@ function resolveUi (value: unknown, document: string | false): ResolvedOptions['
   if (value === false) return false
   if (value !== true && !isObject(value)) return throwInvalidOption('ui', 'true, false or { url: string }', value)
   const given = value === true ? {} : value
-  const unknown = Object.keys(given).find((key) => !UI_OPTIONS.includes(key))
-  if (unknown !== undefined) throwInvalidOption(`ui.${unknown}`, `one of the ui options ${UI_OPTIONS.join(', ')}`, unknown)
+  refuseUnknownKeys('ui', given, UI_KEYS)
   const { url = DEFAULT_UI_URL } = given
   if (!isPath(url)) throwInvalidOption('ui.url', 'a path starting with "/"', url)
   // The page polls the plugin's own document route, behind the same hooks as the page itself.
@@ -99,9 +100,7 @@ function resolveCluster (value: unknown): ResolvedOptions['cluster'] {
   if (!isObject(value)) return throwInvalidOption('cluster', 'true, false or { timeout }', value)
   refuseUnknownKeys('cluster', value, CLUSTER_KEYS)
   const { timeout = DEFAULT_CLUSTER_TIMEOUT } = value
-  if (typeof timeout !== 'number' || !(timeout > 0 && timeout <= MAX_TIMEOUT)) {
-    throwInvalidOption('cluster.timeout', `a positive number of milliseconds up to ${MAX_TIMEOUT}`, timeout)
-  }
+  if (!isTimeout(timeout)) throwInvalidOption('cluster.timeout', TIMEOUT_EXPECTED, timeout)
   return { timeout }
 }
 
@@ -110,6 +109,18 @@ function resolveRoute (value: unknown): ExpvarRouteOptions {
   const reserved = RESERVED_ROUTE_KEYS.find((key) => key in value)
   if (reserved !== undefined) throwInvalidOption('route', `no ${reserved} (the plugin sets it; use the url option for the path)`, value)
   return value
+}
+
+function resolvePrometheus (value: unknown, document: string | false): ResolvedOptions['prometheus'] {
+  if (value === false) return false
+  if (value !== true && !isObject(value)) return throwInvalidOption('prometheus', 'true, false or { url, namespace }', value)
+  const given = value === true ? {} : value
+  refuseUnknownKeys('prometheus', given, PROMETHEUS_KEYS)
+  const { url = DEFAULT_METRICS_URL, namespace = '' } = given
+  if (!isPath(url)) throwInvalidOption('prometheus.url', 'a path starting with "/"', url)
+  if (url === document) throwInvalidOption('prometheus.url', `a path other than the document's (${document})`, url)
+  if (!isNamespace(namespace)) throwInvalidOption('prometheus.namespace', NAMESPACE_EXPECTED, namespace)
+  return { url, namespace }
 }
 
 function resolveRegistry (options: FastifyExpvarOptions, log: FastifyBaseLogger): Registry {
@@ -131,7 +142,7 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
   if ('prefix' in options) throwInvalidOption('prefix', 'no prefix (Fastify ignores a prefix given to this plugin\'s own register, as for every fastify-plugin plugin; registered inside a prefixed plugin, the route lands under that prefix; set the path with the url option)', (options as { prefix: unknown }).prefix)
   const unknown = Object.keys(options).find((key) => !OPTIONS.includes(key) && !FASTIFY_OPTIONS.includes(key))
   if (unknown !== undefined) throwInvalidOption(unknown, `one of the options ${OPTIONS.join(', ')}`, unknown)
-  const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, builtins = [], ui = false } = options
+  const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, builtins = [], ui = false, prometheus = false } = options
   if (url !== false && !isPath(url)) throwInvalidOption('url', 'a path starting with "/" or false', url)
   if (typeof memstats !== 'boolean') throwInvalidOption('memstats', 'a boolean', memstats)
   return {
@@ -144,6 +155,7 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
     builtins: resolveBuiltins(builtins),
     registry: resolveRegistry(options, log),
     ui: resolveUi(ui, url),
-    cluster: resolveCluster(options.cluster === undefined ? false : options.cluster)
+    cluster: resolveCluster(options.cluster === undefined ? false : options.cluster),
+    prometheus: resolvePrometheus(prometheus, url)
   }
 }

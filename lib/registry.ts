@@ -1,60 +1,107 @@
-// The registry: names to vars, Go's get-or-create handles, merge and collision rules, and the document.
-import { inspect } from 'node:util'
-import type { Collisions, Definition, DocumentOptions, ExpvarLogger, KeyValue, RegistryOptions, Var } from '../types/index.js'
+// The registry: names to vars, Go's get-or-create handles, merge and collision rules, and its scrapes.
+import type * as api from '../types/index.js'
+import type { Collisions, Definition, DocumentOptions, ExpvarLogger, KeyValue, RegistryOptions, Var, VarMeta, MetricsOptions } from '../types/index.js'
+import { collect, type Entry, type Format, type Registration, type VarKind } from './collect.js'
 import { isClassSyntax, normalizeDefinition } from './define.js'
-import { writeDocument } from './document.js'
-import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_WRONG_KIND } from './errors.js'
-import { type Entry, evaluate, type Source } from './evaluate.js'
+import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_META_CONFLICT, FST_EXPVAR_REENTRANT, FST_EXPVAR_WRONG_KIND } from './errors.js'
+import { expvarFormat } from './formats/expvar.js'
+import { type Exposer, expositionFormat, isNamespace, NAMESPACE_EXPECTED } from './formats/exposition.js'
 import { quote } from './json.js'
 import { callSite } from './call-site.js'
+import { WARNING_LOGGER } from './log.js'
+import { checkMeta, combineMeta, conflict, NO_META } from './meta.js'
 import { FloatVar, FuncVar, IntVar, isVar, MapVar, StringVar } from './vars.js'
 
 export const DEFAULT_COLLISIONS: Collisions = 'merge'
 export const DEFAULT_TIMEOUT = 500
 // The longest delay a Node timer takes; a longer one would fire after 1 ms.
-export const MAX_TIMEOUT = 2 ** 31 - 1
-const COLLISIONS: readonly Collisions[] = ['merge', 'error']
+const MAX_TIMEOUT = 2 ** 31 - 1
+export const TIMEOUT_EXPECTED = `a positive number of milliseconds up to ${MAX_TIMEOUT}`
 
-/** Without a logger, failures still surface: as process warnings, never silently. */
-const WARNING_LOGGER: ExpvarLogger = {
-  warn: (obj, msg) => process.emitWarning(`${msg} ${inspect(obj)}`, 'ExpvarWarning'),
-  error: (obj, msg) => process.emitWarning(`${msg} ${inspect(obj)}`, 'ExpvarWarning')
+/** A timeout a Node timer keeps: the registry's and the cluster's. */
+export function isTimeout (value: unknown): value is number {
+  return typeof value === 'number' && value > 0 && value <= MAX_TIMEOUT
+}
+const COLLISIONS: readonly Collisions[] = ['merge', 'error']
+const REGISTRY_OPTIONS = ['collisions', 'timeout', 'logger']
+
+/** Go's handle classes, the kind each is, and how error messages name it: the one table of them. */
+const HANDLES = [
+  { kind: 'int', Class: IntVar, article: 'an IntVar' },
+  { kind: 'float', Class: FloatVar, article: 'a FloatVar' },
+  { kind: 'string', Class: StringVar, article: 'a StringVar' },
+  { kind: 'map', Class: MapVar, article: 'a MapVar' },
+  { kind: 'func', Class: FuncVar, article: 'a FuncVar' }
+] as const satisfies ReadonlyArray<{ kind: VarKind, Class: abstract new (...args: never[]) => Var, article: string }>
+
+type HandleKind = (typeof HANDLES)[number]['kind']
+
+function kindOf (v: Var): VarKind {
+  return HANDLES.find((handle) => v instanceof handle.Class)?.kind ?? 'custom'
 }
 
-type HandleKind = 'an IntVar' | 'a FloatVar' | 'a StringVar' | 'a MapVar' | 'a FuncVar'
+function article (kind: VarKind): string {
+  return HANDLES.find((handle) => handle.kind === kind)?.article ?? 'a custom var'
+}
 
-/** What a var is, as error messages name it. */
-function kindOf (v: Var): HandleKind | 'a custom var' {
-  if (v instanceof IntVar) return 'an IntVar'
-  if (v instanceof FloatVar) return 'a FloatVar'
-  if (v instanceof StringVar) return 'a StringVar'
-  if (v instanceof MapVar) return 'a MapVar'
-  if (v instanceof FuncVar) return 'a FuncVar'
-  return 'a custom var'
+function show (value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : typeof value === 'symbol' || typeof value === 'bigint' ? typeof value : String(value)
 }
 
 function checkName (name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new FST_EXPVAR_INVALID_NAME(typeof name === 'string' ? '""' : String(name))
+    throw new FST_EXPVAR_INVALID_NAME(typeof name === 'string' ? '""' : show(name))
   }
 }
 
+/** The names to scrape, checked: undefined for all of them. Throws a coded error for anything else. */
+function checkSelection (options: unknown): readonly string[] | undefined {
+  if (options === undefined) return undefined
+  if (typeof options !== 'object' || options === null) {
+    throw new FST_EXPVAR_INVALID_VALUE('Registry.document', 'an options object { vars, log }', show(options))
+  }
+  const { vars } = options as DocumentOptions
+  if (vars !== undefined && !(Array.isArray(vars) && vars.every((name) => typeof name === 'string'))) {
+    throw new FST_EXPVAR_INVALID_VALUE('Registry.document', 'vars as an array of names', Array.isArray(vars) ? 'an array with a name that is not a string' : show(vars))
+  }
+  return vars
+}
+
+/**
+ * The key of the registry's method that marks a var as a builtin with its Prometheus mapping: for
+ * the builtins (lib/builtins/publish.ts), not part of the public API.
+ */
+export const EXPOSE = Symbol('fastify-expvar expose')
+
 /** A set of published vars: what `fastify.expvar` is, and usable on its own. */
-export class Registry {
+export class Registry implements api.Registry {
   readonly #entries = new Map<string, Entry>()
   #sorted: Entry[] | null = null
   readonly #inflight = new Map<string, Promise<string>>()
   readonly #collisions: Collisions
   readonly #timeout: number
   readonly #log: ExpvarLogger
+  readonly #document: Format = expvarFormat()
+  // The exposition formats asked for, by format id (openmetrics or not, namespace).
+  readonly #expositions = new Map<string, Format>()
+  // Builtin vars by name, with the mapping of their values to prom-client's families.
+  readonly #exposers = new Map<string, { readonly var: Var, readonly exposer: Exposer }>()
+  // Set while this registry's vars are being read or written: a var that asks for this
+  // registry's own document then would wait for itself.
+  #reading = false
 
   constructor (options: RegistryOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new FST_EXPVAR_INVALID_OPTION('options', `expected an object { collisions, timeout, logger }, got ${show(options)}`)
+    }
+    const unknown = Object.keys(options).find((key) => !REGISTRY_OPTIONS.includes(key))
+    if (unknown !== undefined) throw new FST_EXPVAR_INVALID_OPTION(unknown, `expected one of the options ${REGISTRY_OPTIONS.join(', ')}`)
     const { collisions = DEFAULT_COLLISIONS, timeout = DEFAULT_TIMEOUT, logger = WARNING_LOGGER } = options
     if (!COLLISIONS.includes(collisions)) {
-      throw new FST_EXPVAR_INVALID_OPTION('collisions', `expected "merge" or "error", got ${String(collisions)}`)
+      throw new FST_EXPVAR_INVALID_OPTION('collisions', `expected 'merge' or 'error', got ${show(collisions)}`)
     }
-    if (typeof timeout !== 'number' || !(timeout > 0 && timeout <= MAX_TIMEOUT)) {
-      throw new FST_EXPVAR_INVALID_OPTION('timeout', `expected a positive number of milliseconds up to ${MAX_TIMEOUT}, got ${String(timeout)}`)
+    if (!isTimeout(timeout)) {
+      throw new FST_EXPVAR_INVALID_OPTION('timeout', `expected ${TIMEOUT_EXPECTED}, got ${show(timeout)}`)
     }
     if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
       throw new FST_EXPVAR_INVALID_OPTION('logger', 'expected a logger with warn and error methods (pino, fastify.log)')
@@ -65,52 +112,53 @@ export class Registry {
   }
 
   /**
-   * Publishes a var: `register(name, () => value)`, `register(name, varObject)`, or
-   * `register(def)` with `{ name, value }`, an ExpVar instance or an ExpVar subclass.
+   * Publishes a var: `register(name, () => value, meta?)`, `register(name, varObject, meta?)`, or
+   * `register(def)` with `{ name, value, ...meta }`, an ExpVar instance or an ExpVar subclass.
    */
-  register (name: string, value: (() => unknown) | Var): Var
+  register (name: string, value: (() => unknown) | Var, meta?: VarMeta): Var
   register (def: Definition): Var
-  register (nameOrDef: string | Definition, value?: (() => unknown) | Var): Var {
+  register (nameOrDef: string | Definition, value?: (() => unknown) | Var, meta?: VarMeta): Var {
     if ((typeof nameOrDef === 'object' && nameOrDef !== null) || typeof nameOrDef === 'function') {
       const def = normalizeDefinition(nameOrDef, callSite())
-      return this.#publish(def.name, new FuncVar(def.value), def.source)
+      checkName(def.name)
+      return this.#publish(def.name, new FuncVar(def.value), def.source, checkMeta(def.name, def.meta))
     }
-    if (isVar(value)) return this.#publish(nameOrDef, value, typeof value.source === 'string' ? value.source : callSite())
+    checkName(nameOrDef)
+    if (isVar(value)) return this.#publish(nameOrDef, value, typeof value.source === 'string' ? value.source : callSite(), checkMeta(nameOrDef, meta))
     if (typeof value !== 'function' || isClassSyntax(value)) {
-      checkName(nameOrDef)
       throw new FST_EXPVAR_INVALID_VAR(quote(nameOrDef), 'register(name, value) takes a function or a var (an object with value() and string()); a class goes to register(Class), without a name')
     }
-    return this.#publish(nameOrDef, new FuncVar(value), callSite())
+    return this.#publish(nameOrDef, new FuncVar(value), callSite(), checkMeta(nameOrDef, meta))
   }
 
   /** Go's NewInt, get-or-create: the IntVar published as name. */
-  int (name: string): IntVar {
-    return this.#handle(name, 'an IntVar', () => new IntVar())
+  int (name: string, meta?: VarMeta): IntVar {
+    return this.#handle(name, 'int', meta, () => new IntVar())
   }
 
   /** Go's NewFloat, get-or-create. */
-  float (name: string): FloatVar {
-    return this.#handle(name, 'a FloatVar', () => new FloatVar())
+  float (name: string, meta?: VarMeta): FloatVar {
+    return this.#handle(name, 'float', meta, () => new FloatVar())
   }
 
   /** Go's NewString, get-or-create. */
-  string (name: string): StringVar {
-    return this.#handle(name, 'a StringVar', () => new StringVar())
+  string (name: string, meta?: VarMeta): StringVar {
+    return this.#handle(name, 'string', meta, () => new StringVar())
   }
 
   /** Go's NewMap, get-or-create. */
-  map (name: string): MapVar {
-    return this.#handle(name, 'a MapVar', () => new MapVar())
+  map (name: string, meta?: VarMeta): MapVar {
+    return this.#handle(name, 'map', meta, () => new MapVar())
   }
 
   /** Go's Publish(name, Func(fn)), get-or-create: an existing func var of that name is returned as it is. */
-  func (name: string, fn: () => unknown): FuncVar {
-    return this.#handle(name, 'a FuncVar', () => new FuncVar(fn))
+  func (name: string, fn: () => unknown, meta?: VarMeta): FuncVar {
+    return this.#handle(name, 'func', meta, () => new FuncVar(fn))
   }
 
-  /** The var published as name (the first, where several sources share it), as Go's Get. */
+  /** The var published as name (the first, where several registrations share it), as Go's Get. */
   get (name: string): Var | undefined {
-    return this.#entries.get(name)?.sources[0]?.var
+    return this.#entries.get(name)?.registrations[0]?.var
   }
 
   /**
@@ -121,11 +169,12 @@ export class Registry {
     const entry = this.#entries.get(name)
     if (entry === undefined) return false
     if (v !== undefined) {
-      const kept = entry.sources.filter((source) => source.var !== v)
-      if (kept.length === entry.sources.length) return false
-      entry.sources = kept
+      const kept = entry.registrations.filter((registration) => registration.var !== v)
+      if (kept.length === entry.registrations.length) return false
+      entry.registrations = kept
+      entry.meta = kept.reduce((meta, registration) => combineMeta(meta, registration.meta), NO_META)
       entry.clashWarned = false
-      if (entry.sources.length > 0) return true
+      if (kept.length > 0) return true
     }
     this.#entries.delete(name)
     this.#sorted = null
@@ -139,7 +188,7 @@ export class Registry {
 
   /** Calls fn for each published name, sorted, with its (first) var: Go's Do. */
   do (fn: (kv: KeyValue) => void): void {
-    for (const entry of this.#sortedEntries()) fn({ key: entry.name, value: (entry.sources[0] as Source).var })
+    for (const entry of this.#sortedEntries()) fn({ key: entry.name, value: (entry.registrations[0] as Registration).var })
   }
 
   /** The document as a plain object, for logs and tests: exactly what the route sends, parsed. */
@@ -149,22 +198,75 @@ export class Registry {
 
   /**
    * The document exactly as the route sends it, in Go's framing. Scrapes that arrive while an
-   * evaluation of the same names is under way share it.
+   * evaluation of the same names is under way share it. Rejects, never throws.
    */
-  document (options: DocumentOptions = {}): Promise<string> {
-    const { vars } = options
-    if (vars !== undefined && !(Array.isArray(vars) && vars.every((name) => typeof name === 'string'))) {
-      return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.document', 'vars as an array of names', String(vars)))
+  document (options?: DocumentOptions): Promise<string> {
+    return this.scrape(this.#document, options)
+  }
+
+  /**
+   * The vars in Prometheus text 0.0.4, or OpenMetrics 1.0.0 with `openmetrics: true`, exactly as
+   * the prometheus route sends them. Rejects, never throws.
+   */
+  metrics (options?: MetricsOptions): Promise<string> {
+    const { openmetrics = false, namespace = '' } = options ?? {}
+    if (typeof openmetrics !== 'boolean') return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.metrics', 'openmetrics as a boolean', show(openmetrics)))
+    if (!isNamespace(namespace)) return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.metrics', `namespace as ${NAMESPACE_EXPECTED}`, show(namespace)))
+    const id = `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`
+    let format = this.#expositions.get(id)
+    if (format === undefined) {
+      format = expositionFormat(openmetrics, namespace, (reading) => {
+        const builtin = this.#exposers.get(reading.name)
+        // Only while the builtin's var is still published under the name: a user's var of that name is an ordinary var.
+        const live = builtin !== undefined && this.#entries.get(reading.name)?.registrations.some((registration) => registration.var === builtin.var)
+        return live === true ? builtin.exposer(reading.value) : undefined
+      })
+      this.#expositions.set(id, format)
     }
-    const key = vars === undefined ? '' : JSON.stringify(vars)
+    return this.scrape(format, { vars: options?.vars, log: options?.log })
+  }
+
+  /** Marks v, published as name, as a builtin exposed by exposer; undefined unmarks the name. */
+  [EXPOSE] (name: string, v: Var, exposer: Exposer | undefined): void {
+    if (exposer === undefined) {
+      if (this.#exposers.get(name)?.var === v) this.#exposers.delete(name)
+    } else {
+      this.#exposers.set(name, { var: v, exposer })
+    }
+  }
+
+  /**
+   * One scrape of the vars (or of options.vars) in a format; what the document and the other
+   * formats are made with. Scrapes of the same format and names in flight share one evaluation.
+   */
+  scrape (format: Format, options?: DocumentOptions): Promise<string> {
+    let vars: readonly string[] | undefined
+    try {
+      vars = checkSelection(options)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (this.#reading) return Promise.reject(new FST_EXPVAR_REENTRANT(format.id))
+    const key = vars === undefined ? format.id : format.id + '\0' + JSON.stringify(vars)
     const shared = this.#inflight.get(key)
     if (shared !== undefined) return shared
     const entries = vars === undefined ? this.#sortedEntries() : this.#select(vars)
-    const texts = evaluate(entries, this.#timeout, options.log ?? this.#log)
-    if (Array.isArray(texts)) return Promise.resolve(writeDocument(texts))
-    const pending = texts.then(writeDocument).finally(() => this.#inflight.delete(key))
+    const log = options?.log ?? this.#log
+    const body = this.#read(() => collect(entries, format, this.#timeout, log, (write) => this.#read(write)))
+    if (typeof body === 'string') return Promise.resolve(body)
+    const pending = body.finally(() => this.#inflight.delete(key))
     this.#inflight.set(key, pending)
     return pending
+  }
+
+  /** Runs fn with the re-entrance guard up: while vars are read, and again while an async scrape writes. */
+  #read<T> (fn: () => T): T {
+    this.#reading = true
+    try {
+      return fn()
+    } finally {
+      this.#reading = false
+    }
   }
 
   #select (names: readonly string[]): Entry[] {
@@ -179,27 +281,41 @@ export class Registry {
     return this.#sorted
   }
 
-  #handle<T extends Var> (name: string, kind: HandleKind, create: () => T): T {
+  #handle<T extends Var> (name: string, kind: HandleKind, meta: VarMeta | undefined, create: () => T): T {
     checkName(name)
-    const first = this.#entries.get(name)?.sources[0]
-    if (first === undefined) return this.#publish(name, create(), callSite())
-    const existing = kindOf(first.var)
-    if (existing !== kind) throw new FST_EXPVAR_WRONG_KIND(name, existing, kind)
+    const checked = checkMeta(name, meta)
+    const entry = this.#entries.get(name)
+    const first = entry?.registrations[0]
+    if (entry === undefined || first === undefined) return this.#publish(name, create(), callSite(), checked)
+    if (first.kind !== kind) throw new FST_EXPVAR_WRONG_KIND(name, article(first.kind), article(kind))
+    // Asked again with metadata: a field it sets differently is refused, one the handle lacks is added.
+    this.#checkConflict(entry, checked)
+    if (checked !== NO_META) {
+      first.meta = combineMeta(first.meta, checked)
+      entry.meta = combineMeta(entry.meta, checked)
+    }
     return first.var as T
   }
 
-  #publish<T extends Var> (name: unknown, v: T, origin: string): T {
-    checkName(name)
+  #checkConflict (entry: Entry, meta: VarMeta): void {
+    const key = conflict(entry.meta, meta)
+    if (key !== undefined) throw new FST_EXPVAR_META_CONFLICT(entry.name, `${key} ${show(entry.meta[key])}`, `${key} ${show(meta[key])}`)
+  }
+
+  #publish<T extends Var> (name: string, v: T, origin: string, meta: VarMeta): T {
     let entry = this.#entries.get(name)
     if (entry === undefined) {
-      entry = { name, prefix: quote(name) + ': ', sources: [], failing: false, clashWarned: false }
+      entry = { name, registrations: [], meta: NO_META, failing: false, clashWarned: false }
       this.#entries.set(name, entry)
       this.#sorted = null
     } else if (this.#collisions === 'error') {
-      throw new FST_EXPVAR_DUPLICATE(name, (entry.sources[0] as Source).origin, origin)
+      throw new FST_EXPVAR_DUPLICATE(name, (entry.registrations[0] as Registration).origin, origin)
+    } else {
+      this.#checkConflict(entry, meta)
     }
-    entry.sources = [...entry.sources, { var: v, pulled: v instanceof FuncVar, origin, failing: false }]
-    // A new source may clash where the old ones merged: warn anew.
+    entry.registrations = [...entry.registrations, { var: v, kind: kindOf(v), origin, meta, failing: false, watch: null }]
+    entry.meta = combineMeta(entry.meta, meta)
+    // A new registration may clash where the old ones merged: warn anew.
     entry.clashWarned = false
     return v
   }

@@ -1,4 +1,5 @@
 // Go's var kinds: Int, Float, String, Map and Func, each with Go's methods and its JSON text.
+import type * as api from '../types/index.js'
 import type { MapKeyValue, Var } from '../types/index.js'
 import { FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR } from './errors.js'
 import { numberJSON, quote, writeJSON } from './json.js'
@@ -31,6 +32,16 @@ function throwInvalidSum (kind: string, delta: number, sum: number, integer: boo
 
 function checkKey (method: string, key: unknown): void {
   if (typeof key !== 'string') throw new FST_EXPVAR_INVALID_VALUE(`MapVar.${method}`, 'a string key', typeName(key))
+}
+
+/**
+ * A var's own JSON text, pasted into the document as it is (Go does the same): at least it must
+ * be text. Throws when string() returns anything else.
+ */
+export function ownText (v: Var): string {
+  const text: unknown = v.string()
+  if (typeof text !== 'string') throw new TypeError(`string() returned ${text === null ? 'null' : typeof text}, not a string of JSON`)
+  return text
 }
 
 /** True for anything that can be published: an object with `value()` and `string()`. */
@@ -82,21 +93,21 @@ abstract class NumberVar implements Var {
 }
 
 /** Go's expvar.Int: an integer counter. */
-export class IntVar extends NumberVar {
+export class IntVar extends NumberVar implements api.IntVar {
   constructor () {
     super('IntVar', true)
   }
 }
 
 /** Go's expvar.Float: a float gauge. */
-export class FloatVar extends NumberVar {
+export class FloatVar extends NumberVar implements api.FloatVar {
   constructor () {
     super('FloatVar', false)
   }
 }
 
 /** Go's expvar.String. */
-export class StringVar implements Var {
+export class StringVar implements api.StringVar {
   private s = ''
   // The quoted value, made at the first scrape after a set(): escaping is the costly part.
   private quoted: string | null = '""'
@@ -118,7 +129,7 @@ export class StringVar implements Var {
 }
 
 /** Go's expvar.Func: the value is whatever the function returns, at every scrape. */
-export class FuncVar implements Var {
+export class FuncVar implements api.FuncVar {
   private readonly fn: () => unknown
 
   constructor (fn: () => unknown) {
@@ -136,7 +147,7 @@ export class FuncVar implements Var {
 }
 
 /** Go's expvar.Map: string keys to vars, written with sorted keys in Go's `{"k": v, …}` layout. */
-export class MapVar implements Var {
+export class MapVar implements api.MapVar {
   private readonly vars = new Map<string, Var | null>()
   // Sorted keys and their vars, rebuilt only when a key comes, goes or is set to another var.
   private keys: string[] | null = null
@@ -198,7 +209,7 @@ export class MapVar implements Var {
     const keys = this.sortedKeys()
     for (let i = 0; i < keys.length; i++) {
       const item = this.items[i]
-      const written = item == null ? 'null' : item.string()
+      const written = item == null ? 'null' : ownText(item)
       if (written !== this.parts[2 * i + 2]) {
         this.parts[2 * i + 2] = written
         this.text = null

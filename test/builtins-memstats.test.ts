@@ -132,7 +132,7 @@ test('a forced GC advances NumGC and NumForcedGC and fills the newest ring slot'
   t.ok(after.NumGC > before.NumGC, 'NumGC advanced')
   t.ok(after.NumForcedGC === before.NumForcedGC + 1, 'one more forced GC')
   const newest = (after.NumGC + 255) % 256
-  t.ok(after.PauseNs[newest] > 0, 'the newest slot holds the pause')
+  t.ok((after.PauseNs[newest] ?? 0) > 0, 'the newest slot holds the pause')
   t.equal(after.PauseEnd[newest], after.LastGC, 'the newest slot ends at LastGC')
   t.ok(after.LastGC >= startedNs - 1e9 && after.LastGC <= Date.now() * 1e6 + 1e9, 'LastGC is in ns since the Unix epoch')
   t.ok(after.PauseTotalNs > before.PauseTotalNs, 'PauseTotalNs grew')

@@ -1,5 +1,6 @@
 // The resource, process and eventloop builtins: opt-in Node runtime vars, each instance stopping its own.
 import { setTimeout as sleep } from 'node:timers/promises'
+import v8 from 'node:v8'
 import { test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Var } from '../index.js'
@@ -47,7 +48,13 @@ test('process reports who and where this process is', async (t) => {
   const { app } = await build({ builtins: ['process'] })
   t.teardown(() => app.close())
   const info = (await scrape(app)).process as Record<string, unknown>
-  t.same(Object.keys(info), ['pid', 'ppid', 'uptime', 'title', 'versions', 'platform', 'arch'])
+  t.same(Object.keys(info), ['pid', 'ppid', 'uptime', 'title', 'versions', 'platform', 'arch', 'memory', 'heapSpaces'])
+  const memory = info.memory as NodeJS.MemoryUsage
+  t.same(Object.keys(memory).sort(), Object.keys(process.memoryUsage()).sort(), 'memory is process.memoryUsage()')
+  t.ok(memory.rss > 0 && memory.heapUsed > 0 && memory.heapUsed <= memory.heapTotal)
+  const spaces = info.heapSpaces as Record<string, { size: number, used: number, available: number }>
+  t.same(Object.keys(spaces), v8.getHeapSpaceStatistics().map((space) => space.space_name.replace(/_space$/, '')), 'V8 spaces by short name')
+  t.ok(spaces.old !== undefined && spaces.old.used > 0 && spaces.old.used <= spaces.old.size)
   t.equal(info.pid, process.pid)
   t.equal(info.ppid, process.ppid)
   t.equal(info.title, process.title)
@@ -62,7 +69,7 @@ test('eventloop reports the delay in ns over the window since the previous scrap
   t.teardown(() => app.close())
   const stats = await sampledEventloop(app)
   t.same(Object.keys(stats), EVENTLOOP)
-  const { min, p50, p90, p99, max, mean, stddev, utilization } = stats as Record<string, number>
+  const { min, p50, p90, p99, max, mean, stddev, utilization } = stats as Record<'min' | 'p50' | 'p90' | 'p99' | 'max' | 'mean' | 'stddev' | 'utilization', number>
   t.ok(min > 0 && min <= p50 && p50 <= p90 && p90 <= p99 && p99 <= max, 'min <= p50 <= p90 <= p99 <= max')
   // The histogram times a 10 ms timer: in ns, its slowest turn is far above 1e6 (in ms or µs, far below).
   t.ok(max >= 1e6, 'nanoseconds')

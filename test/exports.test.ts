@@ -1,7 +1,7 @@
 // Every consumer style works from the packed tarball, as it is published: import default, import
 // named, require(), register(import()), and TypeScript sees typed app.expvar under every
 // moduleResolution, with skipLibCheck off.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'tap'
@@ -59,6 +59,24 @@ test('the packed tarball works for every consumer style', async (t) => {
     const { stdout } = await run(process.execPath, [file], { cwd: dir, env })
     t.equal(stdout, `{\n"style": ${style}\n}\n`, file)
   }
+
+  // The dashboard from the tarball: its own files are in the build (the build script copies them),
+  // uPlot's come from the installed dependency, and everything is served from disk.
+  t.ok(files.includes('dist/lib/ui/dashboard.js'), 'the page\'s files are in the tarball')
+  await writeFile(join(dir, 'ui.mjs'), `
+    import Fastify from 'fastify'
+    import expvar from 'fastify-expvar'
+    const app = Fastify()
+    await app.register(expvar, { ui: true })
+    const page = await app.inject('/debug/vars/ui')
+    const assets = [...page.body.matchAll(/(?:href|src)="\\.\\/([^"]+)"/g)].map((m) => m[1])
+    const served = [page.statusCode]
+    for (const asset of assets) served.push((await app.inject('/debug/vars/' + asset)).statusCode)
+    const uplot = assets.find((a) => a.startsWith('ui/uplot.') && a.endsWith('.js'))
+    process.stdout.write(JSON.stringify({ served, uplot: (await app.inject('/debug/vars/' + uplot)).body.length }))`)
+  const { stdout: ui } = await run(process.execPath, ['ui.mjs'], { cwd: dir, env })
+  const uplotSize = (await stat(join(dir, 'node_modules', 'uplot', 'dist', 'uPlot.iife.min.js'))).size
+  t.same(JSON.parse(ui), { served: [200, 200, 200, 200, 200, 200], uplot: uplotSize }, 'the page and its five assets, uPlot from its package')
 })
 
 // What a TypeScript consumer writes; the @ts-expect-error lines fail the check if they compile.

@@ -10,7 +10,7 @@ async function registerWith (options: unknown): Promise<void> {
 }
 
 const invalid: [string, unknown, RegExp][] = [
-  ['timout', { timout: 100 }, /^Invalid option "timout": expected one of the options apps, skip, url, route, cmdline, memstats, builtins, collisions, timeout, registry, ui, cluster, got 'timout'$/],
+  ['timout', { timout: 100 }, /^Invalid option "timout": expected one of the options apps, skip, url, route, cmdline, memstats, builtins, collisions, timeout, registry, ui, cluster, prometheus, got 'timout'$/],
   ['prefix', { prefix: '/admin' }, /^Invalid option "prefix": expected no prefix \(Fastify ignores a prefix given to this plugin's own register, .*; set the path with the url option\), got '\/admin'$/],
   ['apps', { apps: 'users' }, /^Invalid option "apps": expected an array of non-empty strings, got 'users'$/],
   ['apps', { apps: ['users', ''] }, /"apps": expected an array of non-empty strings, got \[ 'users', '' \]$/],
@@ -29,7 +29,7 @@ const invalid: [string, unknown, RegExp][] = [
   ['memstats', { memstats: 1 }, /"memstats": expected a boolean, got 1/],
   ['builtins', { builtins: ['gc'] }, /"builtins": expected names among resource, process, eventloop, http, got 'gc'/],
   ['builtins', { builtins: 'http' }, /"builtins"/],
-  ['collisions', { collisions: 'last' }, /"collisions": expected "merge" or "error", got last/],
+  ['collisions', { collisions: 'last' }, /"collisions": expected 'merge' or 'error', got 'last'/],
   ['timeout', { timeout: -1 }, /"timeout": expected a positive number of milliseconds up to 2147483647, got -1/],
   ['timeout', { timeout: 2 ** 31 }, /"timeout": expected .* got 2147483648/],
   ['registry', { registry: {} }, /"registry": expected a Registry/],

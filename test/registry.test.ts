@@ -172,8 +172,17 @@ test('delete(name, var) removes one registration of a name; the name goes with i
 
 test('document() with vars that are not an array of names rejects with a coded error', async (t) => {
   const registry = new Registry()
-  await t.rejects(registry.document({ vars: 'a' as unknown as string[] }), { code: 'FST_EXPVAR_INVALID_VALUE', message: 'Invalid argument to Registry.document(): expected vars as an array of names, got a' })
+  await t.rejects(registry.document({ vars: 'a' as unknown as string[] }), { code: 'FST_EXPVAR_INVALID_VALUE', message: "Invalid argument to Registry.document(): expected vars as an array of names, got 'a'" })
   await t.rejects(registry.document({ vars: [1] as unknown as string[] }), { code: 'FST_EXPVAR_INVALID_VALUE' })
+  // Neither a symbol (which String() refuses) nor null makes document() throw instead of reject.
+  await t.rejects(registry.document({ vars: [Symbol('x')] as unknown as string[] }), { code: 'FST_EXPVAR_INVALID_VALUE', message: /an array with a name that is not a string/ })
+  await t.rejects(registry.document(null as unknown as undefined), { code: 'FST_EXPVAR_INVALID_VALUE', message: /got null/ })
+  await t.rejects(registry.snapshot(null as unknown as undefined), { code: 'FST_EXPVAR_INVALID_VALUE' })
+})
+
+test('a Registry refuses options that are not an object, or unknown ones, with a coded error', async (t) => {
+  t.throws(() => new Registry(null as unknown as undefined), { code: 'FST_EXPVAR_INVALID_OPTION', message: /got null/ })
+  t.throws(() => new Registry({ timout: 5 } as unknown as undefined), { code: 'FST_EXPVAR_INVALID_OPTION', message: /"timout"/ })
 })
 
 test('a registry shared by instances one after another keeps no builtin of a closed one', async (t) => {
@@ -275,4 +284,15 @@ test('an add past 2^53 blames the sum it would make, not its argument', async (t
   t.throws(() => i.add(1), { code: 'FST_EXPVAR_INVALID_VALUE', message: 'Invalid argument to IntVar.add(): expected a delta that keeps the Int within ±Number.MAX_SAFE_INTEGER, got 1, which would make it 9007199254740992' })
   t.throws(() => i.add(2 ** 60), { message: /expected a safe integer .*, got 1152921504606847000$/, code: 'FST_EXPVAR_INVALID_VALUE' }, 'an argument that is itself too large is blamed')
   t.equal(i.value(), Number.MAX_SAFE_INTEGER)
+})
+
+test('a handle asked for again with metadata gains the fields it lacked, and refuses a different one', async (t) => {
+  const registry = new Registry()
+  const orders = registry.int('orders')
+  orders.add(2)
+  t.equal(registry.int('orders', { type: 'counter', help: 'Orders placed.' }), orders, 'the same handle')
+  t.equal(await registry.metrics(), '# HELP orders_total Orders placed.\n# TYPE orders_total counter\norders_total 2\n', 'the fields it gained are written')
+  t.throws(() => registry.int('orders', { type: 'gauge' }), { code: 'FST_EXPVAR_META_CONFLICT', message: /type 'counter'.*type 'gauge'/ })
+  t.equal(registry.int('orders', { help: 'Orders placed.' }), orders, 'the same field again is no conflict')
+  t.equal(registry.int('orders'), orders, 'nor is no metadata')
 })

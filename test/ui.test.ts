@@ -172,7 +172,7 @@ const invalid: [unknown, RegExp][] = [
   [[], /"ui": expected true, false or \{ url: string \}, got \[\]$/],
   [{ url: 'dash' }, /^Invalid option "ui.url": expected a path starting with "\/", got 'dash'$/],
   [{ url: 42 }, /"ui.url": expected a path starting with "\/", got 42$/],
-  [{ path: '/dash' }, /^Invalid option "ui.path": expected one of the ui options url, got 'path'$/],
+  [{ path: '/dash' }, /^Invalid option "ui": expected only the keys url, got 'path'$/],
   [{ url: '/debug/vars' }, /^Invalid option "ui.url": expected a path other than the document's \(\/debug\/vars\), got '\/debug\/vars'$/]
 ]
 

@@ -1,6 +1,5 @@
 // The public types of fastify-expvar and the FastifyInstance augmentation.
 import type { RouteShorthandOptions } from 'fastify'
-import type { Registry } from '../lib/registry.js'
 
 /** What a second registration of a name does: merge (plain objects) / later wins, or throw. */
 export type Collisions = 'merge' | 'error'
@@ -49,6 +48,8 @@ interface PluginOptions {
   ui?: boolean | UiOptions
   /** In a `node:cluster` worker: every scrape answers for the whole cluster. Default `false`. */
   cluster?: boolean | ClusterOptions
+  /** The same vars in Prometheus text / OpenMetrics at `prometheus.url`. Default `false`. */
+  prometheus?: boolean | PrometheusOptions
   /** Refused: the plugin is wrapped with fastify-plugin, so Fastify's `prefix` would be ignored. Use `url`. */
   prefix?: never
 }
@@ -81,6 +82,20 @@ interface GivenRegistryOptions extends PluginOptions {
   timeout?: never
 }
 
+export interface PrometheusOptions {
+  /** Route path of the exposition. Default `'/metrics'`. */
+  url?: string
+  /** Prefixed, with `_`, to every var's Prometheus name (not to the builtins' prom-client names). Default `''`. */
+  namespace?: string
+}
+
+export interface MetricsOptions extends DocumentOptions {
+  /** OpenMetrics 1.0.0 (ending in `# EOF`) instead of Prometheus text 0.0.4. Default `false`. */
+  openmetrics?: boolean
+  /** As the `prometheus.namespace` option. Default `''`. */
+  namespace?: string
+}
+
 /** The plugin's options: `collisions` and `timeout` only when it makes its own registry. */
 export type FastifyExpvarOptions = OwnRegistryOptions | GivenRegistryOptions
 
@@ -93,6 +108,24 @@ export interface RegistryOptions {
   logger?: ExpvarLogger
 }
 
+/** What a Prometheus family is: a counter (only goes up) or a gauge; without one, `untyped`. */
+export type MetricType = 'counter' | 'gauge'
+
+/** How a cluster combines the workers' values of a var. */
+export type Aggregate = 'sum' | 'max' | 'min' | 'avg' | 'first'
+
+/** What describes a var beyond its value: ignored by Go's document, used by Prometheus and cluster aggregation. */
+export interface VarMeta {
+  /** The `# HELP` text. */
+  readonly help?: string
+  /** `counter` or `gauge`; default none (Prometheus `untyped`, OpenMetrics `unknown`). */
+  readonly type?: MetricType
+  /** The label name a Map's keys take in Prometheus. Default `key`. */
+  readonly label?: string
+  /** How a cluster combines the workers' values. Default: numbers summed, plain objects key by key, anything else from the lowest-numbered worker. */
+  readonly aggregate?: Aggregate
+}
+
 /** Anything published: Go's `Var`. `string()` is its JSON text, `value()` its plain value. */
 export interface Var {
   value (): unknown
@@ -101,8 +134,8 @@ export interface Var {
   readonly source?: string
 }
 
-/** A var definition: a name and a function that returns (or resolves to) the value. */
-export interface VarDefinition {
+/** A var definition: a name and a function that returns (or resolves to) the value, with optional metadata. */
+export interface VarDefinition extends VarMeta {
   readonly name: string
   value (): unknown
   /** Where the var comes from, named in warnings and failure logs. Default: the registering file and line. */
@@ -131,6 +164,126 @@ export interface DocumentOptions {
   vars?: readonly string[]
   /** Log this scrape's failures here instead of the registry's logger (e.g. `request.log`). */
   log?: ExpvarLogger
+}
+
+/** What made a value: one of Go's handles, a function, or any other var. */
+export type VarKind = 'int' | 'float' | 'string' | 'map' | 'func' | 'custom'
+
+/** A name's value at one scrape, as a format's writer gets it. */
+export interface Reading {
+  readonly name: string
+  readonly kind: VarKind
+  readonly meta: VarMeta
+  /** The value; undefined where `text` holds the var's own JSON. */
+  readonly value: unknown
+  /** A self-rendering var's own JSON text, for formats that read vars as text. */
+  readonly text?: string | undefined
+}
+
+/** Leaves a reading out of this scrape and logs why, once until it recovers. */
+export type Fail = (reading: Reading, err: unknown) => void
+
+/** A wire format, for `registry.scrape()`: how it reads self-rendering vars, and how it writes a scrape's readings. */
+export interface Format {
+  /** Scrapes in flight are shared per format and selection. */
+  readonly id: string
+  /** Self-rendering vars (Int, Map, …) read as their own JSON text, or as their value(). */
+  readonly own: 'text' | 'value'
+  /** The body; a reading that cannot be written is handed to fail and left out. Never throws. */
+  write (readings: readonly Reading[], fail: Fail): string
+}
+
+/** Go's `*expvar.Int`: an integer, exact up to 2^53 (a sum past it is refused). */
+export interface IntVar extends Var {
+  add (delta: number): void
+  set (value: number): void
+  value (): number
+  string (): string
+}
+
+/** Go's `*expvar.Float`: a finite float64. */
+export interface FloatVar extends Var {
+  add (delta: number): void
+  set (value: number): void
+  value (): number
+  string (): string
+}
+
+/** Go's `*expvar.String`. */
+export interface StringVar extends Var {
+  set (value: string): void
+  value (): string
+  string (): string
+}
+
+/** Go's `expvar.Func`: a function pulled at every scrape. */
+export interface FuncVar extends Var {
+  value (): unknown
+  string (): string
+}
+
+/** Go's `*expvar.Map`: string keys to vars, written in key order. */
+export interface MapVar extends Var {
+  /** Adds delta to the Int at key, creating it. */
+  add (key: string, delta: number): void
+  /** Adds delta to the Float at key, creating it. */
+  addFloat (key: string, delta: number): void
+  set (key: string, value: Var | null): void
+  get (key: string): Var | null | undefined
+  delete (key: string): void
+  /** Removes every key. */
+  init (): this
+  do (fn: (kv: MapKeyValue) => void): void
+  value (): Record<string, unknown>
+  string (): string
+}
+
+/** A set of published vars: what `fastify.expvar` is; `new Registry()` makes one of its own. */
+export interface Registry {
+  /**
+   * Publishes a var: `register(name, () => value, meta?)`, `register(name, varObject, meta?)`, or
+   * `register(def)` with `{ name, value, ...meta }`, an ExpVar instance or an ExpVar subclass.
+   */
+  register (name: string, value: (() => unknown) | Var, meta?: VarMeta): Var
+  register (def: Definition): Var
+  /** Go's NewInt, get-or-create: the IntVar published as name. */
+  int (name: string, meta?: VarMeta): IntVar
+  /** Go's NewFloat, get-or-create. */
+  float (name: string, meta?: VarMeta): FloatVar
+  /** Go's NewString, get-or-create. */
+  string (name: string, meta?: VarMeta): StringVar
+  /** Go's NewMap, get-or-create. */
+  map (name: string, meta?: VarMeta): MapVar
+  /** Go's Publish(name, Func(fn)), get-or-create. */
+  func (name: string, fn: () => unknown, meta?: VarMeta): FuncVar
+  /** The var published as name (the first, where several registrations share it), as Go's Get. */
+  get (name: string): Var | undefined
+  /** Removes name (with a var: only that registration of it). True when something was removed. */
+  delete (name: string, v?: Var): boolean
+  /** The published names, sorted. */
+  names (): string[]
+  /** Calls fn for each published name, sorted, with its (first) var: Go's Do. */
+  do (fn: (kv: KeyValue) => void): void
+  /** The document as a plain object: exactly what the route sends, parsed. */
+  snapshot (options?: DocumentOptions): Promise<Record<string, unknown>>
+  /** The document exactly as the route sends it, in Go's framing. Rejects, never throws. */
+  document (options?: DocumentOptions): Promise<string>
+  /** The vars in Prometheus text 0.0.4, or OpenMetrics 1.0.0 with `openmetrics: true`. Rejects, never throws. */
+  metrics (options?: MetricsOptions): Promise<string>
+  /** One scrape of the vars in a format of your own. Rejects, never throws. */
+  scrape (format: Format, options?: DocumentOptions): Promise<string>
+}
+
+/** A handle class as a value: `new IntVar()`, `x instanceof MapVar`, `class X extends StringVar`. */
+export interface Handle<T, Args extends unknown[] = []> {
+  new (...args: Args): T
+  readonly prototype: T
+}
+
+/** `Registry` as a value: `new Registry(options)`. */
+export interface RegistryConstructor {
+  new (options?: RegistryOptions): Registry
+  readonly prototype: Registry
 }
 
 declare module 'fastify' {

@@ -1,5 +1,6 @@
 // The `eventloop` var: event-loop delay and utilization over the window since the previous scrape.
 import type { FastifyPluginAsync } from 'fastify'
+import { type Exposer, field, scaled, single } from '../formats/exposition.js'
 import { publishBuiltin } from './publish.js'
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
 
@@ -33,7 +34,14 @@ export class EventLoopStats {
   }
 }
 
+const NS_PER_S = 1e9
+const LAG_STATS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99']
+
+/** eventloop in the exposition formats: the delay statistics as prom-client's gauges, in seconds. */
+export const eventloopFamilies: Exposer = (value) => LAG_STATS.map((stat) =>
+  single(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop delay ${stat} since the previous scrape, in seconds (eventloop ${stat}).`, scaled(field(value, stat), NS_PER_S)))
+
 export const eventloop: FastifyPluginAsync = async function eventloop (fastify) {
   const stats = new EventLoopStats()
-  publishBuiltin(fastify, 'eventloop', () => stats.read(), () => stats.close())
+  publishBuiltin(fastify, 'eventloop', () => stats.read(), () => stats.close(), eventloopFamilies)
 }

@@ -1,6 +1,7 @@
 // The `http` var: requests received, in flight, and responses by status class, counted with the instance's hooks.
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { type Exposer, field, type MetricSample, single } from '../formats/exposition.js'
 import { publishBuiltin } from './publish.js'
 
 /** Plain counters, incremented by the hooks: a few additions per request. */
@@ -11,7 +12,9 @@ export class HttpCounters {
   readonly #responses = new Float64Array(6)
 
   respond (statusCode: number): void {
-    this.#responses[Math.trunc(statusCode / 100)]++
+    const responses = this.#responses
+    const status = Math.trunc(statusCode / 100)
+    responses[status] = (responses[status] as number) + 1
   }
 
   value (): Record<string, unknown> {
@@ -25,6 +28,21 @@ export class HttpCounters {
     }
   }
 }
+
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx']
+
+/** http in the exposition formats: counters, the responses by status class as a label. */
+export const httpFamilies: Exposer = (value) => [
+  single('http_requests', 'counter', 'Requests received (http requests).', field(value, 'requests')),
+  single('http_requests_in_flight', 'gauge', 'Requests received and not yet answered (http inFlight).', field(value, 'inFlight')),
+  single('http_requests_aborted', 'counter', 'Requests whose client went away before the answer (http aborted).', field(value, 'aborted')),
+  {
+    name: 'http_responses',
+    type: 'counter',
+    help: 'Responses sent, by status class (http responses).',
+    samples: STATUS_CLASSES.map((status): MetricSample => ({ labels: { class: status }, value: field(value, 'responses', status) as number }))
+  }
+]
 
 /**
  * Publishes `http`. Wrapped with fastify-plugin so that its hooks belong to the context the expvar
@@ -46,5 +64,5 @@ export const http: FastifyPluginAsync = fp(async function http (fastify) {
     counters.aborted++
     done()
   })
-  publishBuiltin(fastify, 'http', () => counters.value())
+  publishBuiltin(fastify, 'http', () => counters.value(), undefined, httpFamilies)
 }, { fastify: '5.x', name: 'fastify-expvar-http' })

@@ -1,5 +1,6 @@
 // The `resource` var: process.resourceUsage() under getrusage(2)'s names, as django-expvar-resource reports them.
 import type { FastifyPluginAsync } from 'fastify'
+import { type Exposer, field, single } from '../formats/exposition.js'
 import { publishBuiltin } from './publish.js'
 
 const US_PER_S = 1e6
@@ -27,6 +28,18 @@ export function resourceUsage (): Record<string, number> {
   }
 }
 
+/** resource in the exposition formats: the CPU times, as prom-client's counters. */
+export const resourceFamilies: Exposer = (value) => {
+  const user = field(value, 'utime')
+  const system = field(value, 'stime')
+  return [
+    single('process_cpu_user_seconds', 'counter', 'User CPU time, in seconds (resource utime).', user),
+    single('process_cpu_system_seconds', 'counter', 'System CPU time, in seconds (resource stime).', system),
+    single('process_cpu_seconds', 'counter', 'User and system CPU time, in seconds (resource utime + stime).',
+      typeof user === 'number' && typeof system === 'number' ? user + system : undefined)
+  ]
+}
+
 export const resource: FastifyPluginAsync = async function resource (fastify) {
-  publishBuiltin(fastify, 'resource', resourceUsage)
+  publishBuiltin(fastify, 'resource', resourceUsage, undefined, resourceFamilies)
 }

@@ -1,9 +1,9 @@
 // Cluster mode in a worker: joins the relay, and turns the workers' documents into the cluster's.
 import nodeCluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
-import { writeDocument } from '../document.js'
+import { frame } from '../formats/expvar.js'
 import { quote, writeJSON } from '../json.js'
-import type { Registry } from '../registry.js'
+import type { Registry } from '../../types/index.js'
 import { aggregate, type WorkerReadings } from './aggregate.js'
 import { ClusterMember, type Collected, type MemberChannel } from './worker.js'
 
@@ -67,7 +67,7 @@ export function clusterDocument (collected: Collected, vars: readonly string[] |
     readings.push({ name: CLUSTER_VAR, value })
     readings.sort((a, b) => a.name < b.name ? -1 : 1)
   }
-  return writeDocument(readings.map((reading) => quote(reading.name) + ': ' + writeJSON(reading.value)))
+  return frame(readings.map((reading) => quote(reading.name) + ': ' + writeJSON(reading.value)))
 }
 
 /**

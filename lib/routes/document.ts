@@ -1,10 +1,10 @@
 // The GET (and HEAD) route that serves the document, with its TypeBox schemas.
 import type { FastifyInstance } from 'fastify'
 import Type, { type Static } from 'typebox'
-import type { ExpvarRouteOptions } from '../types/index.js'
-import { clusterBody } from './cluster/index.js'
-import type { ClusterMember } from './cluster/worker.js'
-import type { Registry } from './registry.js'
+import type { ExpvarRouteOptions } from '../../types/index.js'
+import { clusterBody } from '../cluster/index.js'
+import type { ClusterMember } from '../cluster/worker.js'
+import type { Registry } from '../registry.js'
 
 // Long enough for hundreds of names, short enough that a query cannot make a scrape expensive.
 export const MAX_VARS_QUERY = 4096

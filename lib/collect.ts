@@ -1,0 +1,298 @@
+// One scrape, format-neutral: pulls every registration (sync or async, within the timeout),
+// combines same-name values and logs failures once, then hands the readings to a format's writer.
+import type { ExpvarLogger, Fail, Format, Reading, Var, VarKind, VarMeta } from '../types/index.js'
+import { safeLog } from './log.js'
+import { isPlainObject, mergeObjects } from './merge.js'
+import { ownText } from './vars.js'
+
+// The format types are public (types/); lib's formats take them from here with the core's own.
+export type { Fail, Format, Reading, VarKind }
+
+/** One registration of a name: a var, where it came from and what describes it. */
+export interface Registration {
+  readonly var: Var
+  readonly kind: VarKind
+  readonly origin: string
+  /** Filled in when a handle is asked for again with fields it lacked. */
+  meta: VarMeta
+  /** Set while the registration fails, so that a failure is logged once until it recovers. */
+  failing: boolean
+  /** The thenable its value last was: a scrape that gets the same one again waits on this watch. */
+  watch: Watch | null
+}
+
+/** A published name with its registrations, in registration order. */
+export interface Entry {
+  readonly name: string
+  /**
+   * Replaced, never changed in place: a scrape that is waiting for async values keeps the array
+   * it started with, whatever is registered or deleted meanwhile.
+   */
+  registrations: readonly Registration[]
+  /** The registrations' metadata, combined. */
+  meta: VarMeta
+  /** Set while the combined value cannot be written (a cycle): logged once until it recovers. */
+  failing: boolean
+  /** Set once the clash of unmergeable values has been warned about; cleared by a new registration. */
+  clashWarned: boolean
+}
+
+/** An async value being waited for, shared by every scrape that got the same thenable. */
+class Watch {
+  settled = false
+  ok = false
+  result: unknown = undefined
+  /** The scrapes waiting: each removes itself when it stops waiting, so a promise that never settles keeps none of them. */
+  readonly waiters = new Set<() => void>()
+  readonly #brand = true
+  constructor (readonly thenable: object) {}
+
+  /** A brand check that runs no code of the value's own: a Proxy's traps are not asked. */
+  static is (value: unknown): value is Watch {
+    return typeof value === 'object' && value !== null && #brand in value
+  }
+}
+
+// A thenable that resolves to a thenable that resolves to … is followed this far, then refused:
+// one that resolves to itself would otherwise keep the microtask queue busy and no timer would fire.
+const MAX_THENABLE_DEPTH = 32
+
+/** What a registration that failed contributes: nothing. */
+const LEFT_OUT = Symbol('left out')
+
+function failRegistration (log: ExpvarLogger, name: string, registration: Registration, err: unknown): typeof LEFT_OUT {
+  if (!registration.failing) {
+    registration.failing = safeLog(log, 'error', { var: name, source: registration.origin, err }, `expvar: "${name}" is left out of the scrape until it recovers`)
+  }
+  return LEFT_OUT
+}
+
+function failEntry (log: ExpvarLogger, entry: Entry, err: unknown): void {
+  if (!entry.failing) {
+    const source = entry.registrations.map((registration) => registration.origin).join(', ')
+    entry.failing = safeLog(log, 'error', { var: entry.name, source, err }, `expvar: "${entry.name}" cannot be written and is left out of the scrape until it recovers`)
+  }
+}
+
+/** Follows a thenable with our own callbacks, at most MAX_THENABLE_DEPTH deep; `done` is called once. */
+function adopt (thenable: object, then: (...args: unknown[]) => unknown, depth: number, done: (ok: boolean, result: unknown) => void): void {
+  let called = false
+  const resolve = (result: unknown): void => {
+    if (called) return
+    called = true
+    let next: unknown
+    try {
+      next = typeof result === 'object' || typeof result === 'function' ? (result as { then?: unknown } | null)?.then : undefined
+    } catch (err) {
+      done(false, err)
+      return
+    }
+    if (typeof next !== 'function') {
+      done(true, result)
+    } else if (depth === MAX_THENABLE_DEPTH) {
+      done(false, new TypeError(`value() resolved to a thenable that resolves to thenables more than ${MAX_THENABLE_DEPTH} deep (one that resolves to itself?)`))
+    } else {
+      adopt(result as object, next as (...args: unknown[]) => unknown, depth + 1, done)
+    }
+  }
+  const reject = (err: unknown): void => {
+    if (called) return
+    called = true
+    done(false, err)
+  }
+  try {
+    then.call(thenable, resolve, reject)
+  } catch (err) {
+    reject(err)
+  }
+}
+
+/** The watch for a thenable a registration's value() returned: the same thenable again shares it. */
+function watchFor (registration: Registration, thenable: object, then: (...args: unknown[]) => unknown): Watch {
+  const current = registration.watch
+  // A settled promise never changes, so the same one again is its result at once; another
+  // thenable may answer anew at each then(), so only one still pending is shared.
+  if (current !== null && current.thenable === thenable && (!current.settled || thenable instanceof Promise)) return current
+  const watch = new Watch(thenable)
+  registration.watch = watch
+  adopt(thenable, then, 0, (ok, result) => {
+    watch.settled = true
+    watch.ok = ok
+    watch.result = result
+    for (const waiter of watch.waiters) waiter()
+    watch.waiters.clear()
+  })
+  return watch
+}
+
+/** A registration's value, a Watch when it is async, or LEFT_OUT when it threw. */
+function pull (log: ExpvarLogger, name: string, registration: Registration): unknown {
+  let value: unknown
+  let then: unknown
+  try {
+    value = registration.var.value()
+    // `then` is read once, here: a getter must not be asked twice.
+    then = (typeof value === 'object' || typeof value === 'function') ? (value as { then?: unknown } | null)?.then : undefined
+  } catch (err) {
+    return failRegistration(log, name, registration, err)
+  }
+  if (typeof then !== 'function') {
+    registration.failing = false
+    return value
+  }
+  const watch = watchFor(registration, value as object, then as (...args: unknown[]) => unknown)
+  return watch.settled ? settle(log, name, registration, watch) : watch
+}
+
+/** A settled watch's contribution: its value, or LEFT_OUT logged once. */
+function settle (log: ExpvarLogger, name: string, registration: Registration, watch: Watch): unknown {
+  if (!watch.ok) return failRegistration(log, name, registration, watch.result)
+  registration.failing = false
+  return watch.result
+}
+
+/** Several registrations' values as one: plain objects merged, anything else the last one, with a warning. */
+function combine (log: ExpvarLogger, entry: Entry, values: readonly unknown[]): unknown {
+  if (values.every(isPlainObject)) return mergeObjects(values)
+  if (!entry.clashWarned) {
+    const origins = entry.registrations.map((registration) => registration.origin)
+    entry.clashWarned = safeLog(log, 'warn', { var: entry.name, sources: origins }, `expvar: "${entry.name}" is registered by ${origins.join(' and ')}; its values are not all plain objects, so the last registration wins`)
+  }
+  return values[values.length - 1]
+}
+
+/** The scrape's state: one slot per entry, and what is still awaited. */
+class Scrape {
+  readonly readings: (Reading | undefined)[]
+  readonly waiting: { index: number, registrations: readonly Registration[], values: unknown[] }[] = []
+  readonly #failed = new Set<Entry>()
+
+  constructor (readonly entries: readonly Entry[], readonly format: Format, readonly log: ExpvarLogger) {
+    this.readings = new Array(entries.length)
+  }
+
+  /** Reads every entry; the async ones are left in `waiting`. */
+  start (): void {
+    const { entries, log } = this
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as Entry
+      const registrations = entry.registrations
+      const first = registrations[0] as Registration
+      if (registrations.length === 1 && first.kind !== 'func' && (this.format.own === 'text' || first.kind !== 'custom')) {
+        this.readings[i] = this.#own(entry, first)
+        continue
+      }
+      const values = registrations.map((registration) => pull(log, entry.name, registration))
+      if (values.some((value) => isWatch(value))) {
+        this.waiting.push({ index: i, registrations, values })
+      } else {
+        this.readings[i] = this.#combined(entry, values)
+      }
+    }
+  }
+
+  /** A self-rendering var, read as the format reads it. */
+  #own (entry: Entry, registration: Registration): Reading | undefined {
+    try {
+      const text = this.format.own === 'text' ? ownText(registration.var) : undefined
+      const value = text === undefined ? registration.var.value() : undefined
+      registration.failing = false
+      return { name: entry.name, kind: registration.kind, meta: entry.meta, value, text }
+    } catch (err) {
+      failRegistration(this.log, entry.name, registration, err)
+      return undefined
+    }
+  }
+
+  /** An entry whose values are all known, combined; undefined when nothing is left. */
+  #combined (entry: Entry, values: readonly unknown[]): Reading | undefined {
+    const present = values.filter((value) => value !== LEFT_OUT)
+    if (present.length === 0) return undefined
+    const kind = entry.registrations.length === 1 ? (entry.registrations[0] as Registration).kind : 'custom'
+    if (present.length === 1) return { name: entry.name, kind, meta: entry.meta, value: present[0] }
+    try {
+      // Merging reads the values: a getter or a Proxy trap may throw here too.
+      return { name: entry.name, kind, meta: entry.meta, value: combine(this.log, entry, present) }
+    } catch (err) {
+      this.#fail(entry, err)
+      return undefined
+    }
+  }
+
+  /** An entry left out of this scrape: logged once until a scrape writes it again. */
+  #fail (entry: Entry, err: unknown): void {
+    this.#failed.add(entry)
+    failEntry(this.log, entry, err)
+  }
+
+  /** Waits for the async values at most timeout ms; what has not settled then is left out. */
+  wait (timeout: number): Promise<void> {
+    return new Promise((resolve) => {
+      let open = 0
+      const watched: [Watch, () => void][] = []
+      // Runs once: the last waiter, the timer or an empty wait calls it, and it stops the other two.
+      const finish = (): void => {
+        clearTimeout(timer)
+        for (const [watch, waiter] of watched) watch.waiters.delete(waiter)
+        for (const { index, registrations, values } of this.waiting) {
+          const entry = this.entries[index] as Entry
+          for (let j = 0; j < values.length; j++) {
+            const value = values[j]
+            if (!isWatch(value)) continue
+            values[j] = value.settled
+              ? settle(this.log, entry.name, registrations[j] as Registration, value)
+              : failRegistration(this.log, entry.name, registrations[j] as Registration, new Error(`value() did not settle within ${timeout} ms`))
+          }
+          this.readings[index] = this.#combined(entry, values)
+        }
+        resolve()
+      }
+      for (const { values } of this.waiting) {
+        for (const value of values) {
+          if (!isWatch(value) || value.settled) continue
+          open++
+          const waiter = (): void => {
+            if (--open === 0) finish()
+          }
+          value.waiters.add(waiter)
+          watched.push([value, waiter])
+        }
+      }
+      // Not unref'd: a caller awaits this scrape, and the timer lives at most `timeout` ms. An
+      // unref'd one would let a script whose only pending work is this scrape exit without it.
+      const timer = setTimeout(finish, timeout)
+      // Settled already (a thenable that called back at once): nothing to wait for.
+      if (open === 0) finish()
+    })
+  }
+
+  /** The format's body from the readings; an entry that cannot be written is left out and logged once. */
+  write (): string {
+    const present = this.readings.filter((reading): reading is Reading => reading !== undefined)
+    const body = this.format.write(present, (reading, err) => {
+      const entry = this.entries.find((candidate) => candidate.name === reading.name)
+      if (entry !== undefined) this.#fail(entry, err)
+    })
+    for (const entry of this.entries) {
+      if (entry.failing && !this.#failed.has(entry)) entry.failing = false
+    }
+    return body
+  }
+}
+
+function isWatch (value: unknown): value is Watch {
+  return Watch.is(value)
+}
+
+/**
+ * One scrape of entries in a format: synchronous when every value is, otherwise a promise that
+ * waits for the async ones at most `timeout` ms. Never throws or rejects: whatever a var does,
+ * the rest is written. `guard` runs the late write of an async scrape.
+ */
+export function collect (entries: readonly Entry[], format: Format, timeout: number, log: ExpvarLogger, guard: (write: () => string) => string): string | Promise<string> {
+  const scrape = new Scrape(entries, format, log)
+  scrape.start()
+  if (scrape.waiting.length === 0) return scrape.write()
+  // Written later, after the wait: `guard` marks that time as a read of the registry's vars too.
+  return scrape.wait(timeout).then(() => guard(() => scrape.write()))
+}

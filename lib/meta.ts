@@ -1,0 +1,64 @@
+// A var's metadata (help, type, label, aggregate): checked once when it is published, combined per name.
+import type { VarMeta } from '../types/index.js'
+import { FST_EXPVAR_INVALID_META } from './errors.js'
+
+export const META_KEYS = ['help', 'type', 'label', 'aggregate'] as const satisfies ReadonlyArray<keyof VarMeta>
+const TYPES: ReadonlyArray<VarMeta['type']> = ['counter', 'gauge']
+const AGGREGATES: ReadonlyArray<VarMeta['aggregate']> = ['sum', 'max', 'min', 'avg', 'first']
+// Prometheus' label names; `__` is reserved for its own.
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+
+export const NO_META: VarMeta = Object.freeze({})
+
+function show (value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : typeof value === 'symbol' || typeof value === 'bigint' ? typeof value : String(value)
+}
+
+function refuse (name: string, key: string, expected: string, got: unknown): never {
+  throw new FST_EXPVAR_INVALID_META(name, `${key} must be ${expected}, got ${show(got)}`)
+}
+
+/** The metadata fields of a meta argument or a definition, checked; unknown keys are refused unless `others` allows them. */
+export function checkMeta (name: string, given: unknown, others: readonly string[] = []): VarMeta {
+  if (given === undefined) return NO_META
+  if (typeof given !== 'object' || given === null) refuse(name, 'meta', 'an object { help, type, label, aggregate }', given)
+  const source = given as Record<string, unknown>
+  const meta: { -readonly [K in keyof VarMeta]: VarMeta[K] } = {}
+  for (const key of Object.keys(source)) {
+    if (!(META_KEYS as readonly string[]).includes(key) && !others.includes(key)) {
+      refuse(name, key, `one of ${META_KEYS.join(', ')}`, key)
+    }
+  }
+  const { help, type, label, aggregate } = source
+  if (help !== undefined) {
+    if (typeof help !== 'string') refuse(name, 'help', 'a string', help)
+    meta.help = help
+  }
+  if (type !== undefined) {
+    if (!TYPES.includes(type as VarMeta['type'])) refuse(name, 'type', "'counter' or 'gauge'", type)
+    meta.type = type as VarMeta['type']
+  }
+  if (label !== undefined) {
+    if (typeof label !== 'string' || !LABEL_NAME.test(label) || label.startsWith('__')) {
+      refuse(name, 'label', 'a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)', label)
+    }
+    meta.label = label
+  }
+  if (aggregate !== undefined) {
+    if (!AGGREGATES.includes(aggregate as VarMeta['aggregate'])) refuse(name, 'aggregate', AGGREGATES.map(show).join(', '), aggregate)
+    meta.aggregate = aggregate as VarMeta['aggregate']
+  }
+  return Object.freeze(meta)
+}
+
+/** The field where a and b disagree (both set, different values), if any. */
+export function conflict (a: VarMeta, b: VarMeta): keyof VarMeta | undefined {
+  return META_KEYS.find((key) => a[key] !== undefined && b[key] !== undefined && a[key] !== b[key])
+}
+
+/** a and b as one: every field set in either (they must not conflict). */
+export function combineMeta (a: VarMeta, b: VarMeta): VarMeta {
+  if (b === NO_META) return a
+  if (a === NO_META) return b
+  return Object.freeze({ ...a, ...b })
+}

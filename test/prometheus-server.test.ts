@@ -1,0 +1,114 @@
+// A real Prometheus server scrapes the plugin (OpenMetrics, as it asks first, and text 0.0.4) and answers queries on what it stored.
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import Fastify from 'fastify'
+import { test } from 'tap'
+import expvar from '../index.js'
+import { freePort, haveTool } from './prometheus-tools.js'
+
+// How long the test waits for Prometheus to start, scrape and store before it gives up.
+const DEADLINE_MS = 60_000
+const POLL_MS = 250
+
+interface Target { labels: { job: string }, health: string, lastError: string }
+
+test('a Prometheus server scrapes both formats with no error and queries counters, Map labels and builtins', async (t) => {
+  if (!haveTool(t, 'prometheus')) return
+  const app = Fastify()
+  await app.register(expvar, { prometheus: true, builtins: ['resource', 'process', 'eventloop', 'http'] })
+  app.expvar.int('requests', { type: 'counter', help: 'Requests served.' }).add(5)
+  const hits = app.expvar.map('hits', { type: 'counter', label: 'route' })
+  hits.add('/a', 3)
+  hits.add('/b "quoted"', 4)
+  app.expvar.register('pool', () => ({ idle: 2, busy: 1, healthy: true, name: 'main' }))
+  // The same registry in text 0.0.4, for a second job: Prometheus itself always asks for OpenMetrics first.
+  app.get('/text', async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(await app.expvar.metrics()))
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const target = `127.0.0.1:${(app.server.address() as { port: number }).port}`
+
+  const dir = await mkdtemp(join(tmpdir(), 'fastify-expvar-prometheus-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const port = await freePort()
+  await writeFile(join(dir, 'prometheus.yml'), [
+    'global:',
+    '  scrape_interval: 1s',
+    '  scrape_timeout: 1s',
+    'scrape_configs:',
+    '  - job_name: openmetrics',
+    `    static_configs: [{ targets: ['${target}'] }]`,
+    '  - job_name: text',
+    '    metrics_path: /text',
+    `    static_configs: [{ targets: ['${target}'] }]`
+  ].join('\n'))
+  const server = spawn('prometheus', [
+    `--config.file=${join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn'
+  ], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let log = ''
+  server.stderr.on('data', (chunk: Buffer) => { log += chunk.toString() })
+  t.teardown(() => { server.kill('SIGKILL') })
+  const api = `http://127.0.0.1:${port}/api/v1`
+
+  /** Polls fn until it answers something other than undefined, or the deadline passes. */
+  const until = async <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => {
+    const deadline = Date.now() + DEADLINE_MS
+    for (;;) {
+      try {
+        const result = await fn()
+        if (result !== undefined) return result
+      } catch {
+        // Not listening yet.
+      }
+      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`gave up waiting for ${what}; prometheus said: ${log}`)
+      await sleep(POLL_MS)
+    }
+  }
+
+  const targets = await until('both targets scraped', async () => {
+    const body = await (await fetch(`${api}/targets`)).json() as { data: { activeTargets: Target[] } }
+    const active = body.data.activeTargets
+    return active.length === 2 && active.every((a) => a.health !== 'unknown') ? active : undefined
+  })
+  for (const job of ['openmetrics', 'text']) {
+    const scraped = targets.find((a) => a.labels.job === job)
+    t.equal(scraped?.health, 'up', `${job}: target up`)
+    t.equal(scraped?.lastError, '', `${job}: no scrape error`)
+  }
+
+  const query = (q: string): Promise<{ metric: Record<string, string>, value: [number, string] }[]> => until(q, async () => {
+    const body = await (await fetch(`${api}/query?query=${encodeURIComponent(q)}`)).json() as { data: { result: { metric: Record<string, string>, value: [number, string] }[] } }
+    return body.data.result.length > 0 ? body.data.result : undefined
+  })
+  for (const job of ['openmetrics', 'text']) {
+    t.same((await query(`requests_total{job="${job}"}`)).map((r) => r.value[1]), ['5'], `${job}: a counter`)
+    const byRoute = Object.fromEntries((await query(`hits_total{job="${job}"}`)).map((r) => [r.metric.route, r.value[1]]))
+    t.same(byRoute, { '/a': '3', '/b "quoted"': '4' }, `${job}: a Map's keys as label values`)
+    t.same((await query(`pool_idle{job="${job}"}`)).map((r) => r.value[1]), ['2'], `${job}: a numeric leaf`)
+    t.same((await query(`pool_healthy{job="${job}"}`)).map((r) => r.value[1]), ['1'], `${job}: a boolean as 1`)
+    const version = await query(`nodejs_version_info{job="${job}"}`)
+    t.equal(version[0]?.metric.version, process.version, `${job}: nodejs_version_info{version}`)
+    for (const name of ['process_cpu_user_seconds_total', 'process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds',
+      'nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes', 'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_gc_duration_seconds_count', 'http_requests_total']) {
+      const [sample] = await query(`${name}{job="${job}"}`)
+      t.ok(Number(sample?.value[1]) >= 0, `${job}: ${name}`)
+    }
+    const spaces = (await query(`nodejs_heap_space_size_used_bytes{job="${job}"}`)).map((r) => r.metric.space)
+    t.ok(spaces.includes('old') && spaces.includes('new'), `${job}: heap spaces by space`)
+    const classes = (await query(`http_responses_total{job="${job}"}`)).map((r) => r.metric.class).sort()
+    t.same(classes, ['1xx', '2xx', '3xx', '4xx', '5xx'], `${job}: responses by status class`)
+  }
+  // Prometheus' own scrapes are 2xx answers the http builtin counted: its first sample is 0 (no
+  // scrape had been answered yet), so wait for a later one.
+  const answered = await until('a scrape counted', async () => {
+    const [sample] = await query('http_responses_total{job="openmetrics",class="2xx"}')
+    return Number(sample?.value[1]) > 0 ? sample : undefined
+  })
+  t.ok(Number(answered.value[1]) > 0, 'the scrapes themselves are counted')
+})

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import v8 from 'node:v8'
 import vm from 'node:vm'
-import { test } from 'tap'
-import { PerformanceObserver } from 'node:perf_hooks'
+import { test, type Test } from 'tap'
+import { performance, PerformanceObserver } from 'node:perf_hooks'
 import { Registry, type Var } from '../index.js'
 import { build, scrape } from './helpers.js'
 
@@ -43,6 +43,20 @@ function isUint (value: unknown, max = Number.MAX_VALUE): boolean {
 
 async function memstatsOf (app: FastifyInstance): Promise<MemStats> {
   return (await scrape(app)).memstats as MemStats
+}
+
+/** Replaces performance.now for the test: `to(ms)` sets the time the plugin reads, from now on. */
+function clock (t: Test): { to: (ms: number) => void } {
+  const real = performance.now
+  let time = real.call(performance)
+  const start = time
+  performance.now = () => time
+  t.teardown(() => { performance.now = real })
+  return { to: (ms) => { time = start + ms } }
+}
+
+async function memstatsText (app: FastifyInstance): Promise<string> {
+  return (await app.inject('/debug/vars?vars=memstats')).body
 }
 
 /** Forces a full GC and waits until the instance's observer has seen it; returns the new memstats. */
@@ -185,12 +199,30 @@ test('two instances each observe GCs until their own close', async (t) => {
   await a.close()
   const bAfter = await forceGC(b, await memstatsOf(b))
   t.ok(bAfter.NumForcedGC > 0, 'the open instance saw the GC')
+  // Past the 100 ms in which scrapes share a reading, so a's answer is read anew.
+  clock(t).to(100)
   // The closed instance's var still answers, through both of Go's Var methods, without the GC.
   const aAfter = JSON.parse(aMemstats.string()) as MemStats
   t.equal(aAfter.NumGC, aBefore.NumGC, 'the closed instance stopped observing')
   const aValue = aMemstats.value() as MemStats
   t.same(Object.keys(aValue), GO_MEMSTATS.map(([name]) => name), 'value() has the same fields')
   t.equal(aValue.NumGC, aBefore.NumGC)
+})
+
+test('scrapes within 100 ms of a reading share it; the first one after reads V8 and /proc again', async (t) => {
+  const { app } = await build({ memstats: true })
+  t.teardown(() => app.close())
+  const time = clock(t)
+  const first = await memstatsText(app)
+  // Retained, so the heap in use is larger at the next reading.
+  const retained = Array.from({ length: 5e5 }, (_, j) => ({ j }))
+  time.to(99)
+  t.equal(await memstatsText(app), first, 'shared 99 ms later')
+  time.to(100)
+  const next = await memstatsText(app)
+  t.not(next, first, 'read again at 100 ms')
+  t.ok(JSON.parse(next).memstats.Alloc > JSON.parse(first).memstats.Alloc, 'the new reading sees the retained heap')
+  t.equal(retained.length, 5e5)
 })
 
 test('a memstats refused by the registry stops the GC observer it started', async (t) => {

@@ -23,9 +23,9 @@ const BY_SIZE_JSON = writeJSON(GO_SIZE_CLASSES.map((Size) => ({ Size, Mallocs: 0
 
 const NS_PER_MS = 1e6
 const NS_PER_S = 1e9
-// process.memoryUsage.rss() reads /proc, the costliest part of a scrape of the default vars (28% of
-// document() in npm run bench:profile). Scrapes closer together than this share one reading.
-const RSS_MAX_AGE_MS = 100
+// One reading (V8's two statistics calls, /proc for the RSS, the text) costs more than the rest of
+// a scrape of the default vars; scrapes closer together than this share it. Documented in the README.
+const READING_MAX_AGE_MS = 100
 // Young-generation spaces: what is not used there is the empty semispace, idle rather than in use.
 const YOUNG_SPACE = /^new_/
 
@@ -57,8 +57,9 @@ export class MemStats implements Var {
   #totalAlloc: number
   #lastUsed: number
   readonly #createdAt = performance.now()
-  #rss = 0
-  #rssAt = -Infinity
+  // The last reading as JSON, and when it was taken.
+  #text = ''
+  #textAt = -Infinity
   readonly #observer: PerformanceObserver
 
   constructor () {
@@ -77,6 +78,15 @@ export class MemStats implements Var {
   }
 
   string (): string {
+    const now = performance.now()
+    if (now - this.#textAt >= READING_MAX_AGE_MS) {
+      this.#text = this.#read()
+      this.#textAt = now
+    }
+    return this.#text
+  }
+
+  #read (): string {
     const s = this.#sample()
     this.#ringsJSON ??= `"PauseNs":${ringJSON(this.#pauseNs)},"PauseEnd":${ringJSON(this.#pauseEnd)}`
     return '{"Alloc":' + numberJSON(s.Alloc) +
@@ -100,15 +110,6 @@ export class MemStats implements Var {
       ',"EnableGC":true,"DebugGC":false,"BySize":' + BY_SIZE_JSON + '}'
   }
 
-  #residentSetSize (): number {
-    const now = performance.now()
-    if (now - this.#rssAt >= RSS_MAX_AGE_MS) {
-      this.#rss = process.memoryUsage.rss()
-      this.#rssAt = now
-    }
-    return this.#rss
-  }
-
   #sample (): Sample {
     const heap = v8.getHeapStatistics()
     const used = this.#observeUsed(heap.used_heap_size)
@@ -120,7 +121,7 @@ export class MemStats implements Var {
     }
     const heapSys = heap.total_heap_size
     const heapIdle = heapSys - inuse
-    const rss = this.#residentSetSize()
+    const rss = process.memoryUsage.rss()
     return {
       Alloc: used,
       TotalAlloc: this.#totalAlloc,

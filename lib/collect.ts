@@ -1,12 +1,26 @@
 // One scrape, format-neutral: pulls every registration (sync or async, within the timeout),
 // combines same-name values and logs failures once, then hands the readings to a format's writer.
-import type { ExpvarLogger, Fail, Format, Reading, Var, VarKind, VarMeta } from '../types/index.js'
+import { setImmediate as turn } from 'node:timers/promises'
+import type { ExpvarLogger, Fail, Format, Reading, Var, VarKind, VarMeta, Writer } from '../types/index.js'
 import { safeLog } from './log.js'
 import { isPlainObject, mergeObjects } from './merge.js'
 import { ownText } from './vars.js'
 
 // The format types are public (types/); lib's formats take them from here with the core's own.
-export type { Fail, Format, Reading, VarKind }
+export type { Fail, Format, Reading, VarKind, Writer }
+
+/**
+ * A scrape of more vars than this is read, and written where its format can (`open`), this many
+ * vars at a time, yielding to the event loop between slices: a large document does not hold the
+ * loop for its whole duration. Documented in the README.
+ */
+export const SLICE = 500
+
+/** A writer's body with every reading added, in order. */
+export function writeEach<R> (writer: Writer<R>, readings: readonly R[]): string {
+  for (const reading of readings) writer.add(reading)
+  return writer.end()
+}
 
 /** One registration of a name: a var, where it came from and what describes it. */
 export interface Registration {
@@ -171,15 +185,26 @@ class Scrape {
     this.readings = new Array(entries.length)
   }
 
-  /** Reads every entry; the async ones are left in `waiting`. */
-  start (): void {
+  /** Reads the entries from `from` up to `to`; the async ones are left in `waiting`. */
+  start (from: number, to: number): void {
     const { entries, log } = this
-    for (let i = 0; i < entries.length; i++) {
+    const own = this.format.own === 'text'
+    for (let i = from; i < to; i++) {
       const entry = entries[i] as Entry
       const registrations = entry.registrations
       const first = registrations[0] as Registration
-      if (registrations.length === 1 && first.kind !== 'func' && (this.format.own === 'text' || first.kind !== 'custom')) {
-        this.readings[i] = this.#own(entry, first)
+      if (registrations.length === 1) {
+        if (first.kind !== 'func' && (own || first.kind !== 'custom')) {
+          this.readings[i] = this.#own(entry, first)
+          continue
+        }
+        // One function: the common case, without the arrays that combining several takes.
+        const value = pull(log, entry.name, first)
+        if (isWatch(value)) {
+          this.waiting.push({ index: i, registrations, values: [value] })
+        } else if (value !== LEFT_OUT) {
+          this.readings[i] = { name: entry.name, kind: first.kind, meta: entry.meta, value }
+        }
         continue
       }
       const values = registrations.map((registration) => pull(log, entry.name, registration))
@@ -266,17 +291,37 @@ class Scrape {
     })
   }
 
-  /** The format's body from the readings; an entry that cannot be written is left out and logged once. */
+  /** The format's body from the readings in one piece; an entry that cannot be written is left out and logged once. */
   write (): string {
     const present = this.readings.filter((reading): reading is Reading => reading !== undefined)
-    const body = this.format.write(present, (reading, err) => {
-      const entry = this.entries.find((candidate) => candidate.name === reading.name)
-      if (entry !== undefined) this.#fail(entry, err)
-    })
+    return this.#written(this.format.write(present, this.fail))
+  }
+
+  /** Leaves a reading the format could not write out of the scrape, logged once. */
+  readonly fail: Fail = (reading, err) => {
+    const entry = this.entries.find((candidate) => candidate.name === reading.name)
+    if (entry !== undefined) this.#fail(entry, err)
+  }
+
+  /** Adds the readings from `from` up to `to` to writer. */
+  add (writer: Writer, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const reading = this.readings[i]
+      if (reading !== undefined) writer.add(reading)
+    }
+  }
+
+  /** The body as written; the entries written again are no longer failing. */
+  #written (body: string): string {
     for (const entry of this.entries) {
       if (entry.failing && !this.#failed.has(entry)) entry.failing = false
     }
     return body
+  }
+
+  /** The writer's body, once every slice is added. */
+  end (writer: Writer): string {
+    return this.#written(writer.end())
   }
 }
 
@@ -285,14 +330,35 @@ function isWatch (value: unknown): value is Watch {
 }
 
 /**
- * One scrape of entries in a format: synchronous when every value is, otherwise a promise that
- * waits for the async ones at most `timeout` ms. Never throws or rejects: whatever a var does,
- * the rest is written. `guard` runs the late write of an async scrape.
+ * One scrape of entries in a format: synchronous when every value is and there are at most SLICE
+ * entries, otherwise a promise (async values are waited for at most `timeout` ms). Never throws
+ * or rejects: whatever a var does, the rest is written. `guard` runs each later step that reads
+ * vars or writes the body (the first step runs under the caller's guard).
  */
-export function collect (entries: readonly Entry[], format: Format, timeout: number, log: ExpvarLogger, guard: (write: () => string) => string): string | Promise<string> {
+export function collect (entries: readonly Entry[], format: Format, timeout: number, log: ExpvarLogger, guard: <T>(step: () => T) => T): string | Promise<string> {
   const scrape = new Scrape(entries, format, log)
-  scrape.start()
+  if (entries.length > SLICE) return sliced(scrape, timeout, guard)
+  scrape.start(0, entries.length)
   if (scrape.waiting.length === 0) return scrape.write()
   // Written later, after the wait: `guard` marks that time as a read of the registry's vars too.
   return scrape.wait(timeout).then(() => guard(() => scrape.write()))
+}
+
+/** A large scrape, SLICE entries at a time with a turn of the event loop between slices. */
+async function sliced (scrape: Scrape, timeout: number, guard: <T>(step: () => T) => T): Promise<string> {
+  const { length } = scrape.entries
+  scrape.start(0, SLICE)
+  for (let from = SLICE; from < length; from += SLICE) {
+    await turn()
+    guard(() => scrape.start(from, Math.min(length, from + SLICE)))
+  }
+  if (scrape.waiting.length > 0) await scrape.wait(timeout)
+  const open = scrape.format.open
+  if (open === undefined) return guard(() => scrape.write())
+  const writer = open.call(scrape.format, scrape.fail)
+  for (let from = 0; from < length; from += SLICE) {
+    await turn()
+    guard(() => scrape.add(writer, from, Math.min(length, from + SLICE)))
+  }
+  return guard(() => scrape.end(writer))
 }

@@ -252,7 +252,7 @@ export class Registry implements api.Registry {
     if (shared !== undefined) return shared
     const entries = vars === undefined ? this.#sortedEntries() : this.#select(vars)
     const log = options?.log ?? this.#log
-    const body = this.#read(() => collect(entries, format, this.#timeout, log, (write) => this.#read(write)))
+    const body = this.#read(() => collect(entries, format, this.#timeout, log, (step) => this.#read(step)))
     if (typeof body === 'string') return Promise.resolve(body)
     const pending = body.finally(() => this.#inflight.delete(key))
     this.#inflight.set(key, pending)

@@ -3,7 +3,7 @@ import Fastify, { type FastifyPluginAsync } from 'fastify'
 import { expectAssignable, expectError, expectType } from 'tsd'
 import fastifyExpvar, {
   ExpVar, FloatVar, FuncVar, IntVar, MapVar, Registry, StringVar, aggregateWorkers, defineExpvars, errors,
-  type ClusterOptions, type FastifyExpvarOptions, type WorkerAggregator, type KeyValue, type MapKeyValue, type Var
+  type ClusterOptions, type FastifyExpvarOptions, type Format, type WorkerAggregator, type KeyValue, type MapKeyValue, type Var, type Writer
 } from 'fastify-expvar'
 
 const app = Fastify()
@@ -88,3 +88,16 @@ expectError(await app.register(fastifyExpvar, { prometheus: 'yes' }))
 expectType<Promise<string>>(app.expvar.metrics())
 expectType<Promise<string>>(app.expvar.metrics({ openmetrics: true, namespace: 'shop', vars: ['requests'] }))
 expectError(app.expvar.metrics({ openmetrics: 'yes' }))
+
+// A format of your own: write in one piece, or open() a writer that gets a reading at a time.
+const lines: Format = { id: 'lines', own: 'value', write: (readings) => readings.map((reading) => reading.name).join('\n') }
+expectType<Promise<string>>(app.expvar.scrape(lines))
+const sliced: Format = {
+  ...lines,
+  open (): Writer {
+    let out = ''
+    return { add: (reading) => { out += reading.name + '\n' }, end: () => out }
+  }
+}
+expectType<Promise<string>>(app.expvar.scrape(sliced, { vars: ['requests'] }))
+expectError<Format>({ ...lines, open: () => ({ add: () => {} }) })

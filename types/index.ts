@@ -191,6 +191,18 @@ export interface Format {
   readonly own: 'text' | 'value'
   /** The body; a reading that cannot be written is handed to fail and left out. Never throws. */
   write (readings: readonly Reading[], fail: Fail): string
+  /**
+   * Optional: the same body written a reading at a time, so that a large scrape can yield to the
+   * event loop between slices. Without it a large scrape is still read in slices, then written
+   * by `write` in one piece.
+   */
+  open? (fail: Fail): Writer
+}
+
+/** A body being written: readings added in name order, then `end()` returns it. Never throws. */
+export interface Writer<R = Reading> {
+  add (reading: R): void
+  end (): string
 }
 
 /** Go's `*expvar.Int`: an integer, exact up to 2^53 (a sum past it is refused). */

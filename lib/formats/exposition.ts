@@ -1,5 +1,5 @@
 // The Prometheus exposition formats, text 0.0.4 and OpenMetrics 1.0.0, written from a scrape's readings.
-import type { Format, Reading } from '../collect.js'
+import { type Format, type Reading, writeEach, type Writer } from '../collect.js'
 
 /** What a builtin or a var's value becomes: a metric family, before it is written. */
 export interface MetricFamily {
@@ -217,24 +217,29 @@ function clashOf (mine: readonly [MetricFamily, string][], taken: ReadonlyMap<st
 
 /** Writes readings (sorted by name) in text 0.0.4 or OpenMetrics 1.0.0, one family per name. */
 export function writeExposition<R extends ExpositionReading> (readings: readonly R[], options: ExpositionOptions<R>): string {
+  return writeEach(openExposition(options), readings)
+}
+
+/** The exposition of readings added one at a time, in name order. */
+export function openExposition<R extends ExpositionReading> (options: ExpositionOptions<R>): Writer<R> {
   const { openmetrics, namespace } = options
   const families = new Map<string, Written>()
   // Every name a family's lines use, with the family that took it first.
   const taken = new Map<string, Written>()
-  for (const reading of readings) {
+  const add = (reading: R): void => {
     let mine: [MetricFamily, string][]
     try {
       const builtin = options.builtin(reading)
       mine = builtin === undefined ? varFamilies(reading, namespace, options.names) : builtin.map((family) => [family, `builtin ${reading.name}\0${family.name}`])
     } catch (err) {
       options.fail(reading, err)
-      continue
+      return
     }
     const clash = clashOf(mine, taken)
     if (clash !== undefined) {
       // The first var keeps the name: a second family of it would make the whole scrape invalid.
       options.fail(reading, new Error(`its Prometheus name ${clash[0]} is taken by ${clash[1]}`))
-      continue
+      return
     }
     for (const [family, owner] of mine) {
       let written = families.get(family.name)
@@ -246,11 +251,14 @@ export function writeExposition<R extends ExpositionReading> (readings: readonly
       written.lines += writeSamples(family, reading.labels)
     }
   }
-  let out = ''
-  for (const { family, lines } of families.values()) {
-    if (lines !== '') out += writeHeader(family, openmetrics) + lines
+  const end = (): string => {
+    let out = ''
+    for (const { family, lines } of families.values()) {
+      if (lines !== '') out += writeHeader(family, openmetrics) + lines
+    }
+    return openmetrics ? out + '# EOF\n' : out
   }
-  return openmetrics ? out + '# EOF\n' : out
+  return { add, end }
 }
 
 function writeHeader (family: MetricFamily, openmetrics: boolean): string {
@@ -283,6 +291,7 @@ export function expositionFormat (openmetrics: boolean, namespace: string, built
     id: `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`,
     // Self-rendering vars are read through value(): their JSON text is of no use here.
     own: 'value',
+    open: (fail) => openExposition({ openmetrics, namespace, builtin, fail, names }),
     write: (readings, fail) => writeExposition(readings, { openmetrics, namespace, builtin, fail, names })
   }
 }

@@ -1,10 +1,28 @@
 // Go's /debug/vars document: "{\n", `"name": value` entries joined by ",\n", then "\n}\n".
-import type { Format, Reading } from '../collect.js'
+import { type Fail, type Format, type Reading, writeEach, type Writer } from '../collect.js'
 import { MAX_TEXT, quote, writeJSON } from '../json.js'
 
 // "{\n" + "\n}\n", and ",\n" between entries.
 const FRAME = 5
 const SEPARATOR = 2
+
+// Entries per reusable chunk of the document: small enough that one changed var rebuilds little.
+const CHUNK = 256
+
+/** A run of the document's entries as last written: their names, their values' texts, and the text. */
+interface Chunk {
+  readonly names: readonly string[]
+  readonly texts: readonly string[]
+  readonly text: string
+}
+
+function isSame (chunk: Chunk, names: readonly string[], texts: readonly string[], from: number, to: number): boolean {
+  if (chunk.names.length !== to - from) return false
+  for (let i = from; i < to; i++) {
+    if (chunk.texts[i - from] !== texts[i] || chunk.names[i - from] !== names[i]) return false
+  }
+  return true
+}
 
 /**
  * Go's document as a format. Each registry has its own (it keeps the quoted names), made by
@@ -21,33 +39,64 @@ export function expvarFormat (): Format {
     }
     return quoted
   }
-  return {
-    id: 'expvar',
-    own: 'text',
-    write (readings, fail) {
-      if (prefixes.size > 2 * readings.length + 64) prefixes = new Map()
-      const entries: string[] = []
-      const written: Reading[] = []
-      let length = FRAME
-      for (const reading of readings) {
+  // The last document in chunks of CHUNK entries: a chunk whose names and texts are the same
+  // again (handles return the same string while unchanged) is reused as text, and when every
+  // chunk is, the document itself.
+  let chunks: Chunk[] = []
+  let document = ''
+  const framed = (names: readonly string[], texts: readonly string[]): string => {
+    const next: Chunk[] = []
+    let reused = chunks.length === Math.ceil(names.length / CHUNK)
+    for (let from = 0; from < names.length; from += CHUNK) {
+      const to = Math.min(names.length, from + CHUNK)
+      const old = chunks[next.length]
+      if (old !== undefined && isSame(old, names, texts, from, to)) {
+        next.push(old)
+        continue
+      }
+      reused = false
+      const entries: string[] = new Array(to - from)
+      for (let i = from; i < to; i++) entries[i - from] = prefix(names[i] as string) + (texts[i] as string)
+      next.push({ names: names.slice(from, to), texts: texts.slice(from, to), text: entries.join(',\n') })
+    }
+    if (reused && document !== '') return document
+    chunks = next
+    document = frame(next.map((chunk) => chunk.text))
+    return document
+  }
+  const open = (fail: Fail): Writer => {
+    const names: string[] = []
+    const texts: string[] = []
+    const written: Reading[] = []
+    let length = FRAME
+    return {
+      add (reading) {
         let text = reading.text
         if (text === undefined) {
           try {
             text = writeJSON(reading.value)
           } catch (err) {
             fail(reading, err)
-            continue
+            return
           }
         }
-        const entry = prefix(reading.name) + text
-        length += entry.length + SEPARATOR
-        entries.push(entry)
+        length += prefix(reading.name).length + text.length + SEPARATOR
+        names.push(reading.name)
+        texts.push(text)
         written.push(reading)
+      },
+      end () {
+        if (prefixes.size > 2 * names.length + 64) prefixes = new Map()
+        if (length <= MAX_TEXT) return framed(names, texts)
+        const entries = names.map((name, i) => prefix(name) + (texts[i] as string))
+        fitLimit(entries, written, length, fail)
+        chunks = []
+        document = ''
+        return frame(entries)
       }
-      if (length > MAX_TEXT) fitLimit(entries, written, length, fail)
-      return frame(entries)
     }
   }
+  return { id: 'expvar', own: 'text', open, write: (readings, fail) => writeEach(open(fail), readings) }
 }
 
 /** Leaves out the longest entries until the document fits in the longest string V8 can make. */

@@ -10,8 +10,13 @@ declare module 'autocannon' {
     average: number
     total: number
   }
+  interface Latency {
+    /** Milliseconds. */
+    p99: number
+  }
   interface Result {
     requests: Histogram
+    latency: Latency
     duration: number
     errors: number
     timeouts: number

@@ -2,7 +2,7 @@
 // server under test do not share an event loop. Reports each server's URL to the parent.
 import Fastify, { type FastifyInstance } from 'fastify'
 import expvar from './expvar.js'
-import { publishVars, USER_VARS } from './vars.js'
+import { BIG_VARS, publishVars, USER_VARS } from './vars.js'
 
 export interface ServerUrls {
   /** /debug/vars with the default vars and 100 user vars. */
@@ -13,6 +13,12 @@ export interface ServerUrls {
   readonly hello: string
   /** The same hello route with `builtins: ['http']`; null while the http builtin does not exist. */
   readonly helloHttp: string
+  /** /metrics (text 0.0.4) of the scrape server, and the same body from a bare route. */
+  readonly metrics: string
+  readonly metricsCeiling: string
+  /** A hello route and /debug/vars on a server with the default vars and 10,000 user vars. */
+  readonly bigHello: string
+  readonly bigVars: string
 }
 
 async function listen (app: FastifyInstance, path: string): Promise<string> {
@@ -25,7 +31,7 @@ function hello (app: FastifyInstance): void {
 
 async function main (): Promise<void> {
   const scrape = Fastify()
-  await scrape.register(expvar)
+  await scrape.register(expvar, { prometheus: true })
   publishVars(scrape.expvar, USER_VARS)
   // As in a service, a counter moves with every request: no two scrapes send the same document.
   const requests = scrape.expvar.int('requests')
@@ -39,6 +45,15 @@ async function main (): Promise<void> {
   ceiling.get('/debug/vars', (_request, reply) => {
     reply.header('content-type', 'application/json; charset=utf-8').header('cache-control', 'no-store').send(body)
   })
+  const metrics = await scrape.expvar.metrics()
+  ceiling.get('/metrics', (_request, reply) => {
+    reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store').send(metrics)
+  })
+
+  const big = Fastify()
+  await big.register(expvar)
+  publishVars(big.expvar, BIG_VARS)
+  hello(big)
 
   const plain = Fastify()
   await plain.register(expvar)
@@ -47,11 +62,18 @@ async function main (): Promise<void> {
   await withHttp.register(expvar, { builtins: ['http'] })
   hello(withHttp)
 
+  const scrapeOrigin = await listen(scrape, '')
+  const ceilingOrigin = await listen(ceiling, '')
+  const bigOrigin = await listen(big, '')
   const urls: ServerUrls = {
-    expvar: await listen(scrape, '/debug/vars'),
-    ceiling: await listen(ceiling, '/debug/vars'),
+    expvar: scrapeOrigin + '/debug/vars',
+    ceiling: ceilingOrigin + '/debug/vars',
     hello: await listen(plain, '/hello'),
-    helloHttp: await listen(withHttp, '/hello')
+    helloHttp: await listen(withHttp, '/hello'),
+    metrics: scrapeOrigin + '/metrics',
+    metricsCeiling: ceilingOrigin + '/metrics',
+    bigHello: bigOrigin + '/hello',
+    bigVars: bigOrigin + '/debug/vars'
   }
   process.send?.(urls)
   // The parent's exit (or its disconnect) ends this process.

@@ -4,6 +4,8 @@ import type { Registry } from '../index.js'
 export const MAP_KEYS = 20
 /** The user vars of the scrape, memory and soak runs. */
 export const USER_VARS = 100
+/** The large document's var count. */
+export const BIG_VARS = 10_000
 
 /**
  * Publishes `count` vars on `registry`, a quarter each of Ints, Maps of 20 keys, Funcs and

@@ -8,6 +8,14 @@ import { ownText } from './vars.js'
 // The format types are public (types/); lib's formats take them from here with the core's own.
 export type { Fail, Format, Reading, VarKind }
 
+/**
+ * A format whose body is any T, not only text: the public Format is CoreFormat<string>. The
+ * cluster's values (formats/values.ts) are one, sent over IPC as data.
+ */
+export interface CoreFormat<T> extends Omit<Format, 'write'> {
+  write (readings: readonly Reading[], fail: Fail): T
+}
+
 /** One registration of a name: a var, where it came from and what describes it. */
 export interface Registration {
   readonly var: Var
@@ -162,12 +170,12 @@ function combine (log: ExpvarLogger, entry: Entry, values: readonly unknown[]): 
 }
 
 /** The scrape's state: one slot per entry, and what is still awaited. */
-class Scrape {
+class Scrape<T> {
   readonly readings: (Reading | undefined)[]
   readonly waiting: { index: number, registrations: readonly Registration[], values: unknown[] }[] = []
   readonly #failed = new Set<Entry>()
 
-  constructor (readonly entries: readonly Entry[], readonly format: Format, readonly log: ExpvarLogger) {
+  constructor (readonly entries: readonly Entry[], readonly format: CoreFormat<T>, readonly log: ExpvarLogger) {
     this.readings = new Array(entries.length)
   }
 
@@ -267,7 +275,7 @@ class Scrape {
   }
 
   /** The format's body from the readings; an entry that cannot be written is left out and logged once. */
-  write (): string {
+  write (): T {
     const present = this.readings.filter((reading): reading is Reading => reading !== undefined)
     const body = this.format.write(present, (reading, err) => {
       const entry = this.entries.find((candidate) => candidate.name === reading.name)
@@ -289,10 +297,11 @@ function isWatch (value: unknown): value is Watch {
  * waits for the async ones at most `timeout` ms. Never throws or rejects: whatever a var does,
  * the rest is written. `guard` runs the late write of an async scrape.
  */
-export function collect (entries: readonly Entry[], format: Format, timeout: number, log: ExpvarLogger, guard: (write: () => string) => string): string | Promise<string> {
+export function collect<T> (entries: readonly Entry[], format: CoreFormat<T>, timeout: number, log: ExpvarLogger, guard: (write: () => T) => T): { readonly body: T } | Promise<T> {
   const scrape = new Scrape(entries, format, log)
   scrape.start()
-  if (scrape.waiting.length === 0) return scrape.write()
+  // Wrapped: a body of any type is told from the promise of one.
+  if (scrape.waiting.length === 0) return { body: scrape.write() }
   // Written later, after the wait: `guard` marks that time as a read of the registry's vars too.
   return scrape.wait(timeout).then(() => guard(() => scrape.write()))
 }

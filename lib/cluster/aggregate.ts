@@ -1,5 +1,5 @@
 // The cluster's aggregation rules: pure functions from each worker's readings to one set of readings.
-import { isPlainObject } from '../merge.js'
+import { isPlainObject, put } from '../merge.js'
 
 /** What the rules read of a var: its name, its plain value and how its metadata says to combine it. */
 export interface Reading {
@@ -10,7 +10,7 @@ export interface Reading {
 
 export type Aggregate = 'sum' | 'max' | 'min' | 'avg' | 'first'
 
-/** One worker's readings, as its own document gave them. */
+/** One worker's readings, as it sent its values. */
 export interface WorkerReadings {
   readonly worker: number
   readonly readings: readonly Reading[]
@@ -30,12 +30,6 @@ const NUMERIC: Record<Exclude<Aggregate, 'first'>, (xs: readonly (number | bigin
   max: (xs) => xs.reduce((a, x) => x > a ? x : a),
   min: (xs) => xs.reduce((a, x) => x < a ? x : a),
   avg: (xs) => xs.reduce<number>((a, x) => a + Number(x), 0) / xs.length
-}
-
-/** Sets key on an ordinary object; `__proto__` as data, never as the prototype. */
-function put (out: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
-  else out[key] = value
 }
 
 /** The values at key of the objects that have it, in order. */

@@ -22,10 +22,10 @@ const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyE
   fastify.decorate('expvar', registry)
   registerBuiltins(fastify, resolved)
   await loadAppFolders(fastify, resolved)
-  const cluster = resolved.cluster === false ? undefined : { member: joinCluster(fastify, registry, resolved.cluster), builtins: builtinNames(resolved) }
+  const cluster = resolved.cluster === false ? undefined : joinCluster(fastify, registry, resolved.cluster, builtinNames(resolved))
   if (url !== false) registerRoute(fastify, registry, url, route, cluster)
   if (ui !== false) await registerUi(fastify, ui, route)
-  if (resolved.prometheus !== false) registerMetricsRoute(fastify, registry, resolved.prometheus, route)
+  if (resolved.prometheus !== false) registerMetricsRoute(fastify, registry, resolved.prometheus, route, cluster)
 }
 
 export const fastifyExpvar = fp(plugin, { fastify: '5.x', name: 'fastify-expvar' })

@@ -22,6 +22,21 @@ export function writeEach<R> (writer: Writer<R>, readings: readonly R[]): string
   return writer.end()
 }
 
+/**
+ * A format whose body is any T, not only text: the public Format is CoreFormat<string>. The
+ * cluster's values (formats/values.ts) are one, sent over IPC as data.
+ */
+export interface CoreFormat<T> extends Omit<Format, 'write' | 'open'> {
+  write (readings: readonly Reading[], fail: Fail): T
+  open? (fail: Fail): CoreWriter<T>
+}
+
+/** A Writer whose body is any T. */
+export interface CoreWriter<T> {
+  add (reading: Reading): void
+  end (): T
+}
+
 /** One registration of a name: a var, where it came from and what describes it. */
 export interface Registration {
   readonly var: Var
@@ -176,12 +191,12 @@ function combine (log: ExpvarLogger, entry: Entry, values: readonly unknown[]): 
 }
 
 /** The scrape's state: one slot per entry, and what is still awaited. */
-class Scrape {
+class Scrape<T> {
   readonly readings: (Reading | undefined)[]
   readonly waiting: { index: number, registrations: readonly Registration[], values: unknown[] }[] = []
   readonly #failed = new Set<Entry>()
 
-  constructor (readonly entries: readonly Entry[], readonly format: Format, readonly log: ExpvarLogger) {
+  constructor (readonly entries: readonly Entry[], readonly format: CoreFormat<T>, readonly log: ExpvarLogger) {
     this.readings = new Array(entries.length)
   }
 
@@ -292,7 +307,7 @@ class Scrape {
   }
 
   /** The format's body from the readings in one piece; an entry that cannot be written is left out and logged once. */
-  write (): string {
+  write (): T {
     const present = this.readings.filter((reading): reading is Reading => reading !== undefined)
     return this.#written(this.format.write(present, this.fail))
   }
@@ -304,7 +319,7 @@ class Scrape {
   }
 
   /** Adds the readings from `from` up to `to` to writer. */
-  add (writer: Writer, from: number, to: number): void {
+  add (writer: CoreWriter<T>, from: number, to: number): void {
     for (let i = from; i < to; i++) {
       const reading = this.readings[i]
       if (reading !== undefined) writer.add(reading)
@@ -312,7 +327,7 @@ class Scrape {
   }
 
   /** The body as written; the entries written again are no longer failing. */
-  #written (body: string): string {
+  #written (body: T): T {
     for (const entry of this.entries) {
       if (entry.failing && !this.#failed.has(entry)) entry.failing = false
     }
@@ -320,7 +335,7 @@ class Scrape {
   }
 
   /** The writer's body, once every slice is added. */
-  end (writer: Writer): string {
+  end (writer: CoreWriter<T>): T {
     return this.#written(writer.end())
   }
 }
@@ -335,17 +350,18 @@ function isWatch (value: unknown): value is Watch {
  * or rejects: whatever a var does, the rest is written. `guard` runs each later step that reads
  * vars or writes the body (the first step runs under the caller's guard).
  */
-export function collect (entries: readonly Entry[], format: Format, timeout: number, log: ExpvarLogger, guard: <T>(step: () => T) => T): string | Promise<string> {
+export function collect<T> (entries: readonly Entry[], format: CoreFormat<T>, timeout: number, log: ExpvarLogger, guard: <U>(step: () => U) => U): { readonly body: T } | Promise<T> {
   const scrape = new Scrape(entries, format, log)
   if (entries.length > SLICE) return sliced(scrape, timeout, guard)
   scrape.start(0, entries.length)
-  if (scrape.waiting.length === 0) return scrape.write()
+  // Wrapped: a body of any type is told from the promise of one.
+  if (scrape.waiting.length === 0) return { body: scrape.write() }
   // Written later, after the wait: `guard` marks that time as a read of the registry's vars too.
   return scrape.wait(timeout).then(() => guard(() => scrape.write()))
 }
 
 /** A large scrape, SLICE entries at a time with a turn of the event loop between slices. */
-async function sliced (scrape: Scrape, timeout: number, guard: <T>(step: () => T) => T): Promise<string> {
+async function sliced<T> (scrape: Scrape<T>, timeout: number, guard: <U>(step: () => U) => U): Promise<T> {
   const { length } = scrape.entries
   scrape.start(0, SLICE)
   for (let from = SLICE; from < length; from += SLICE) {

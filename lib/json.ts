@@ -86,7 +86,7 @@ function writePlain (value: unknown): string {
  * Every item of an array takes at least one character and a comma: a longer array cannot be
  * written. Refused at once, as JSON.stringify refuses it, rather than walked hole by hole.
  */
-function checkLength (items: readonly unknown[]): void {
+export function checkLength (items: readonly unknown[]): void {
   if (items.length > MAX_TEXT / 2) throw new RangeError(`an array of ${items.length} items is too long to write`)
 }
 

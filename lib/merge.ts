@@ -22,3 +22,9 @@ export function mergeObjects (objects: readonly Record<string, unknown>[]): Reco
   }
   return out
 }
+
+/** Sets key on an ordinary object; `__proto__` as data, never as the prototype. */
+export function put (out: Record<string | number, unknown>, key: string | number, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+  else out[key] = value
+}

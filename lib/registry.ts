@@ -1,11 +1,11 @@
 // The registry: names to vars, Go's get-or-create handles, merge and collision rules, and its scrapes.
 import type * as api from '../types/index.js'
 import type { Collisions, Definition, DocumentOptions, ExpvarLogger, KeyValue, RegistryOptions, Var, VarMeta, MetricsOptions } from '../types/index.js'
-import { collect, type Entry, type Format, type Registration, type VarKind } from './collect.js'
+import { collect, type CoreFormat, type Entry, type Format, type Registration, type VarKind } from './collect.js'
 import { isClassSyntax, normalizeDefinition } from './define.js'
 import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_META_CONFLICT, FST_EXPVAR_REENTRANT, FST_EXPVAR_WRONG_KIND } from './errors.js'
 import { expvarFormat } from './formats/expvar.js'
-import { type Exposer, expositionFormat, isNamespace, NAMESPACE_EXPECTED } from './formats/exposition.js'
+import { type Exposer, expositionFormat, isNamespace, type MetricFamily, NAMESPACE_EXPECTED } from './formats/exposition.js'
 import { quote } from './json.js'
 import { callSite } from './call-site.js'
 import { WARNING_LOGGER } from './log.js'
@@ -72,12 +72,15 @@ function checkSelection (options: unknown): readonly string[] | undefined {
  * the builtins (lib/builtins/publish.ts), not part of the public API.
  */
 export const EXPOSE = Symbol('fastify-expvar expose')
+/** The key of the registry's method that maps a builtin's value to its families (cluster mode's metrics). */
+export const EXPOSED = Symbol('fastify-expvar exposed')
 
 /** A set of published vars: what `fastify.expvar` is, and usable on its own. */
 export class Registry implements api.Registry {
   readonly #entries = new Map<string, Entry>()
   #sorted: Entry[] | null = null
-  readonly #inflight = new Map<string, Promise<string>>()
+  // Keyed by format id (and selection): the promise is of that format's body.
+  readonly #inflight = new Map<string, Promise<unknown>>()
   readonly #collisions: Collisions
   readonly #timeout: number
   readonly #log: ExpvarLogger
@@ -215,15 +218,21 @@ export class Registry implements api.Registry {
     const id = `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`
     let format = this.#expositions.get(id)
     if (format === undefined) {
-      format = expositionFormat(openmetrics, namespace, (reading) => {
-        const builtin = this.#exposers.get(reading.name)
-        // Only while the builtin's var is still published under the name: a user's var of that name is an ordinary var.
-        const live = builtin !== undefined && this.#entries.get(reading.name)?.registrations.some((registration) => registration.var === builtin.var)
-        return live === true ? builtin.exposer(reading.value) : undefined
-      })
+      format = expositionFormat(openmetrics, namespace, (reading) => this[EXPOSED](reading.name, reading.value))
       this.#expositions.set(id, format)
     }
     return this.scrape(format, { vars: options?.vars, log: options?.log })
+  }
+
+  /**
+   * The families a value of name becomes when name is a builtin published here, else undefined (an
+   * ordinary var): for this registry's exposition and for a cluster's, whose values come from its workers.
+   */
+  [EXPOSED] (name: string, value: unknown): MetricFamily[] | undefined {
+    const builtin = this.#exposers.get(name)
+    // Only while the builtin's var is still published under the name: a user's var of that name is an ordinary var.
+    const live = builtin !== undefined && this.#entries.get(name)?.registrations.some((registration) => registration.var === builtin.var)
+    return live === true ? builtin.exposer(value) : undefined
   }
 
   /** Marks v, published as name, as a builtin exposed by exposer; undefined unmarks the name. */
@@ -239,7 +248,7 @@ export class Registry implements api.Registry {
    * One scrape of the vars (or of options.vars) in a format; what the document and the other
    * formats are made with. Scrapes of the same format and names in flight share one evaluation.
    */
-  scrape (format: Format, options?: DocumentOptions): Promise<string> {
+  scrape<T = string> (format: CoreFormat<T>, options?: DocumentOptions): Promise<T> {
     let vars: readonly string[] | undefined
     try {
       vars = checkSelection(options)
@@ -248,12 +257,12 @@ export class Registry implements api.Registry {
     }
     if (this.#reading) return Promise.reject(new FST_EXPVAR_REENTRANT(format.id))
     const key = vars === undefined ? format.id : format.id + '\0' + JSON.stringify(vars)
-    const shared = this.#inflight.get(key)
+    const shared = this.#inflight.get(key) as Promise<T> | undefined
     if (shared !== undefined) return shared
     const entries = vars === undefined ? this.#sortedEntries() : this.#select(vars)
     const log = options?.log ?? this.#log
     const body = this.#read(() => collect(entries, format, this.#timeout, log, (step) => this.#read(step)))
-    if (typeof body === 'string') return Promise.resolve(body)
+    if (!(body instanceof Promise)) return Promise.resolve(body.body)
     const pending = body.finally(() => this.#inflight.delete(key))
     this.#inflight.set(key, pending)
     return pending

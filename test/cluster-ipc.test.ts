@@ -2,15 +2,17 @@
 // aggregation rules, and the cluster option (the real node:cluster is in cluster.test.ts).
 import { EventEmitter } from 'node:events'
 import nodeCluster from 'node:cluster'
-import Fastify from 'fastify'
-import { test } from 'tap'
-import expvar, { aggregateWorkers, Registry } from '../index.js'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { test, type Test } from 'tap'
+import expvar, { aggregateWorkers, type FastifyExpvarOptions, Registry } from '../index.js'
 import { aggregate, combine, RING_SIZE } from '../lib/cluster/aggregate.js'
-import { clusterBody, joinCluster } from '../lib/cluster/index.js'
+import { answersOf, Cluster, type IpcProcess, joinCluster } from '../lib/cluster/index.js'
 import { relay, type RelayCluster, type RelayWorker } from '../lib/cluster/primary.js'
 import { TAG } from '../lib/cluster/protocol.js'
 import { ClusterMember, type MemberChannel, type MemberOptions } from '../lib/cluster/worker.js'
-import { build, scrape } from './helpers.js'
+import type { Registry as LibRegistry } from '../lib/registry.js'
+import { build, ERROR, type LogLine, logsFor, scrape } from './helpers.js'
+import { haveTool, promtoolCheck } from './prometheus-tools.js'
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -57,9 +59,14 @@ class FakeCluster extends EventEmitter {
 const silent: MemberOptions['log'] = { warn: () => {}, error: () => {}, info: () => {} }
 
 function member (channel: MemberChannel | undefined, registry: Registry, timeout = 200, log = silent): ClusterMember {
-  const m = new ClusterMember(channel, { timeout, local: (vars) => registry.document({ vars }), log })
+  const m = new ClusterMember(channel, { timeout, local: answersOf(registry as LibRegistry), log })
   m.start()
   return m
+}
+
+/** The cluster's document (or with worker, that worker's own) as the route sends it. */
+function clusterBody (m: ClusterMember, builtins: ReadonlySet<string>, vars: readonly string[] | undefined, worker: number | undefined): Promise<string | undefined> {
+  return new Cluster(m, new Registry() as LibRegistry, builtins).document(vars, worker)
 }
 
 function counting (n: number): Registry {
@@ -96,12 +103,12 @@ test('two instances in one worker each get their own answers; stray answers are 
   const b = member(channel, counting(10))
   const sibling = member(cluster.fork(2), counting(100), 200)
   await tick(); await tick()
-  const [fromA, fromB] = await Promise.all([a.collect(['hits']), b.collect(['hits'])])
-  t.equal(fromA.texts.get(1), '{\n"hits": 1\n}\n')
-  t.equal(fromB.texts.get(1), '{\n"hits": 10\n}\n')
-  t.equal(fromA.texts.get(2), '{\n"hits": 100\n}\n')
+  const [fromA, fromB] = await Promise.all([a.collect('document', ['hits']), b.collect('document', ['hits'])])
+  t.equal(fromA.answers.get(1), '{\n"hits": 1\n}\n')
+  t.equal(fromB.answers.get(1), '{\n"hits": 10\n}\n')
+  t.equal(fromA.answers.get(2), '{\n"hits": 100\n}\n')
   // While a collection waits: an answer from a worker it did not ask changes nothing.
-  const pending = a.collect(undefined)
+  const pending = a.collect('values', undefined)
   const id = (sent.at(-1) as { id: string }).id
   channel.channel.emit('message', { [TAG]: 'gone', id, worker: 9 })
   t.same((await pending).missing, [])
@@ -114,7 +121,7 @@ test('no listener or pending request is left behind after many scrapes', async (
   const channels = [1, 2].map((id) => cluster.fork(id))
   const members = channels.map((channel, i) => member(channel, counting(i + 1)))
   await tick(); await tick()
-  for (let i = 0; i < 50; i++) await Promise.all(members.map((m) => m.collect(undefined)))
+  for (let i = 0; i < 50; i++) await Promise.all(members.map((m) => m.collect('values', undefined)))
   t.same(channels.map((channel) => channel.channel.listenerCount('message')), [1, 1])
   t.equal(cluster.listenerCount('message'), 1)
   t.equal(cluster.listenerCount('exit'), 1)
@@ -123,7 +130,7 @@ test('no listener or pending request is left behind after many scrapes', async (
   t.equal(cluster.listenerCount('message'), 0, 'stop removes the relay\'s listeners')
   t.equal(cluster.listenerCount('exit'), 0)
   await tick(); await tick()
-  const alone = await (members[0] as ClusterMember).collect(undefined)
+  const alone = await (members[0] as ClusterMember).collect('values', undefined)
   t.same({ workers: alone.workers, relay: alone.relay }, { workers: 1, relay: false }, 'after stop the workers answer alone')
   for (const m of members) m.stop()
   t.same(channels.map((channel) => channel.channel.listenerCount('message')), [0, 0])
@@ -141,29 +148,29 @@ test('a silent worker is missing after the timeout, a dead one at once, one with
   cluster.fork(4)
   const answering = member(cluster.fork(5), counting(5))
   await tick(); await tick()
-  const collected = asker.collect(undefined)
+  const collected = asker.collect('values', undefined)
   await tick()
   dying.stop()
   cluster.kill(3)
   const result = await collected
   t.same(result.missing, [2, 3, 4])
-  t.same([...result.texts.keys()], [1, 5])
+  t.same([...result.answers.keys()], [1, 5])
   t.equal(result.workers, 5, 'the live workers when asked')
   answering.stop()
   // A late answer for a forgotten request, and one from a worker not asked, are ignored.
-  cluster.emit('message', cluster.workers[2], { [TAG]: 'reading', key: '1:1', text: '{}' })
-  cluster.emit('message', cluster.workers[2], { [TAG]: 'reading', id: '1', worker: 2, text: '{}' })
+  cluster.emit('message', cluster.workers[2], { [TAG]: 'reading', key: '1:1', answer: [] })
+  cluster.emit('message', cluster.workers[2], { [TAG]: 'reading', id: '1', worker: 2, answer: [] })
   cluster.emit('message', cluster.workers[2], 'not ours')
   const channel = (cluster.workers[1] as { channel: EventEmitter }).channel
-  for (const message of ['not ours', { [TAG]: 'asked', id: '99', workers: 1, asked: [], missing: [] }, { [TAG]: 'reading', key: 'k', text: '' }, { [TAG]: 'gone', id: '99', worker: 2 }]) {
+  for (const message of ['not ours', { [TAG]: 'asked', id: '99', workers: 1, asked: [], missing: [] }, { [TAG]: 'reading', key: 'k', answer: [] }, { [TAG]: 'gone', id: '99', worker: 2 }]) {
     channel.emit('message', message)
   }
   // Stopping the relay and the member while a collection waits ends it with what came.
-  const waiting = asker.collect(undefined)
+  const waiting = asker.collect('values', undefined)
   await tick(); await tick()
   aggregator.stop()
   asker.stop()
-  t.same([...(await waiting).texts.keys()], [1])
+  t.same([...(await waiting).answers.keys()], [1])
   t.same(relay(new EventEmitter() as unknown as RelayCluster).stop(), undefined, 'a cluster without workers')
 })
 
@@ -174,17 +181,17 @@ test('an asker that exits is forgotten; a collection with nobody else to ask end
   const asker = member(cluster.fork(1), counting(1), 100)
   const other = member(cluster.fork(2), counting(2))
   await tick(); await tick()
-  t.same((await asker.collect(undefined, 2)).texts.get(2), '{\n"hits": 2,\n"paths": {"/a": 2}\n}\n')
-  const pending = asker.collect(undefined)
+  t.same((await asker.collect('document', undefined, 2)).answers.get(2), '{\n"hits": 2,\n"paths": {"/a": 2}\n}\n')
+  const pending = asker.collect('values', undefined)
   await tick()
   cluster.kill(1)
-  t.same([...(await pending).texts.keys()], [1], 'the asker answers with its own when its channel goes')
+  t.same([...(await pending).answers.keys()], [1], 'the asker answers with its own when its channel goes')
   // The last worker waited for exits: the collection ends at once.
   const silentChannel = cluster.fork(3)
   silentChannel.send({ [TAG]: 'hello' }, () => {})
   const asker2 = member(cluster.fork(4), counting(4), 5000)
   await tick(); await tick()
-  const waiting = asker2.collect(undefined, 3)
+  const waiting = asker2.collect('values', undefined, 3)
   await tick(); await tick()
   cluster.kill(3)
   t.same((await waiting).missing, [3])
@@ -194,7 +201,7 @@ test('an asker that exits is forgotten; a collection with nobody else to ask end
   const soloRelay = relay(solo as unknown as RelayCluster)
   const only = member(solo.fork(7), counting(1))
   await tick(); await tick()
-  t.same((await only.collect(undefined)).relay, true)
+  t.same((await only.collect('values', undefined)).relay, true)
   soloRelay.stop()
   only.stop()
   asker.stop()
@@ -207,17 +214,17 @@ test('without a relay a worker answers alone, logged once, until a relay starts'
   const channel = cluster.fork(1)
   const m = member(channel, counting(5), 50, log)
   t.teardown(() => m.stop())
-  const first = await m.collect(undefined)
+  const first = await m.collect('values', undefined)
   t.same({ workers: first.workers, missing: first.missing, relay: first.relay }, { workers: 1, missing: [], relay: false })
-  await m.collect(undefined)
+  await m.collect('values', undefined)
   t.equal(warnings.length, 1, 'logged once')
   const aggregator = relay(cluster as unknown as RelayCluster)
   t.teardown(() => aggregator.stop())
   await tick(); await tick(); await tick()
-  t.equal((await m.collect(undefined)).relay, true, 'a relay that starts later is heard')
+  t.equal((await m.collect('values', undefined)).relay, true, 'a relay that starts later is heard')
   // A channel that fails to send is logged, not thrown.
   ;(cluster.workers[1] as { connected: boolean }).connected = false
-  await m.collect(undefined)
+  await m.collect('values', undefined)
   t.ok(warnings.length >= 2)
 })
 
@@ -257,7 +264,7 @@ test('in a worker, the plugin joins through the process\' IPC channel and leaves
   proc.send = (message, _h, _o, callback) => { proc.sent.push(message); (callback as (err: null) => void)(null); return true }
   const app = Fastify()
   await app.register(expvar, { cmdline: false, memstats: false, url: false })
-  const m = joinCluster(app, app.expvar, { timeout: 50 }, { worker: { id: 4 } }, proc)
+  const { member: m } = joinCluster(app, app.expvar as LibRegistry, { timeout: 50 }, new Set(), { worker: { id: 4 } }, proc)
   t.equal(m.id, 4)
   t.same(proc.sent, [{ [TAG]: 'hello' }])
   t.equal(proc.listenerCount('message'), 1)
@@ -333,4 +340,203 @@ test('aggregation of the builtins: each by its rule', async (t) => {
   t.equal((m.PauseEnd as number[])[(newest + 254) % 256], 300)
   t.equal(Math.min(...(m.PauseEnd as number[])), 47, 'the newest 256 are kept')
   t.same(one('memstats', [a]), a, 'one worker: as it is')
+})
+
+/** A worker's app on the fake cluster, joined as the plugin joins node:cluster's IPC channel. */
+async function workerApp (t: Test, cluster: FakeCluster, id: number, options: FastifyExpvarOptions = {}, timeout = 200): Promise<{ app: FastifyInstance, logs: LogLine[], view: Cluster }> {
+  const { app, logs } = await build({ url: false, ...options })
+  t.teardown(() => app.close())
+  const channel = cluster.fork(id)
+  const proc: IpcProcess = {
+    send: (message, _handle, _options, callback) => { channel.send(message as never, callback); return true },
+    on: (event, listener) => channel.on(event, listener),
+    off: (event, listener) => channel.off(event, listener)
+  }
+  const builtins = new Set<string>(options.builtins)
+  if (options.memstats === true) builtins.add('memstats')
+  const view = joinCluster(app, app.expvar as LibRegistry, { timeout }, builtins, { worker: { id } }, proc)
+  return { app, logs, view }
+}
+
+/** Values JSON cannot carry as they are, and values the document writer normalises. */
+function publishAwkward (registry: Registry): void {
+  // A `__proto__` key is data, here holding a bigint.
+  const proto = JSON.parse('{"__proto__": {"n": 9}}')
+  ;(Object.getOwnPropertyDescriptor(proto, '__proto__')?.value as { n: unknown }).n = 9n
+  registry.func('big', () => 2n ** 70n)
+  registry.register('specials', () => ({ nan: NaN, inf: Infinity, minus: -Infinity, list: [1n, NaN, { deep: -5n }], n: 1 }))
+  registry.register('shapes', () => ({
+    map: new Map<unknown, unknown>([['b', 1], ['a', new Set([1, 2])], [3, 'x']]),
+    date: new Date(0),
+    // eslint-disable-next-line no-new-wrappers -- boxed primitives are what the writer unboxes
+    boxed: [new Number(2), new String('s'), new Boolean(false)],
+    replaced: { toJSON: () => ({ by: 'toJSON', big: 3n }) },
+    primitive: { toJSON: () => 7 },
+    gone: undefined,
+    none: null,
+    method: () => 1,
+    symbol: Symbol('s'),
+    holes: [undefined, () => 1, Symbol('t')],
+    proto
+  }))
+  let deep: Record<string, unknown> = { leaf: 1n }
+  for (let i = 0; i < 40; i++) deep = { next: deep }
+  registry.register('deep', () => deep)
+  registry.register('plain', () => ({ a: [1, 'two', true, null], b: { c: 2 } }))
+  registry.register('nothing', () => undefined)
+}
+
+test('one worker\'s values make the same document as its own: bigints exact, Maps, Sets, toJSON, non-finite numbers as null', async (t) => {
+  const { app } = await build({ cluster: true })
+  publishAwkward(app.expvar)
+  const names = app.expvar.names()
+  const own = await app.expvar.document()
+  const whole = (await app.inject(`/debug/vars?vars=${names.join(',')}`)).body
+  t.equal(whole, own)
+  t.match(whole, /"big": 1180591620717411303424/, 'a bigint beyond 2^53 keeps every digit')
+  t.match(whole, /"proto":\{"__proto__":\{"n":9\}\}/)
+  await app.close()
+})
+
+test('the workers\' values are summed exactly and combined by their metadata\'s aggregate', async (t) => {
+  const cluster = new FakeCluster()
+  const aggregator = relay(cluster as unknown as RelayCluster)
+  t.teardown(() => aggregator.stop())
+  const apps = await Promise.all([1, 2, 3].map((id) => workerApp(t, cluster, id, { cluster: true })))
+  for (const [i, { app }] of apps.entries()) {
+    app.expvar.func('big', () => 2n ** 60n + BigInt(i))
+    app.expvar.int('peak', { aggregate: 'max' }).set(10 * (i + 1))
+    app.expvar.int('low', { aggregate: 'min' }).set(10 * (i + 1))
+    app.expvar.register('ratio', () => i + 1, { aggregate: 'avg' })
+    app.expvar.register('first', () => ({ at: i + 1, nan: NaN }), { aggregate: 'first' })
+    app.expvar.register('specials', () => ({ list: [1n, NaN], n: i }))
+  }
+  await tick(); await tick()
+  const text = await (apps[1] as { view: Cluster }).view.document(undefined, undefined) as string
+  t.match(text, /"big": 3458764513820540931,/, '3 × 2^60 + 3, every digit')
+  const doc = JSON.parse(text)
+  t.same({ peak: doc.peak, low: doc.low, ratio: doc.ratio, first: doc.first }, { peak: 30, low: 10, ratio: 2, first: { at: 1, nan: null } })
+  t.same(doc.specials, { list: [1, null], n: 3 }, 'arrays from the lowest worker, numbers summed')
+  t.same(doc.cluster, { workers: 3, answered: 3, missing: [], relay: true })
+  t.equal(await (apps[0] as { view: Cluster }).view.document(['peak'], 3), '{\n"peak": 30\n}\n', '?worker= is that worker\'s own document')
+})
+
+test('a worker\'s var that cannot be sent as values is left out and logged there once, as in its document', async (t) => {
+  const cluster = new FakeCluster()
+  const aggregator = relay(cluster as unknown as RelayCluster)
+  t.teardown(() => aggregator.stop())
+  const [asker, sibling] = await Promise.all([1, 2].map((id) => workerApp(t, cluster, id, { cluster: true }))) as [Awaited<ReturnType<typeof workerApp>>, Awaited<ReturnType<typeof workerApp>>]
+  asker.app.expvar.int('hits').add(1)
+  sibling.app.expvar.int('hits').add(2)
+  sibling.app.expvar.register('cycle', () => { const o: Record<string, unknown> = {}; o.self = o; return o })
+  sibling.app.expvar.register('nested', () => ({ p: Promise.resolve(1) }))
+  await tick(); await tick()
+  for (let i = 0; i < 2; i++) t.same(JSON.parse(await asker.view.document(undefined, undefined) as string), { cluster: { workers: 2, answered: 2, missing: [], relay: true }, hits: 3 })
+  t.same(logsFor(sibling.logs, 'cycle', ERROR).length, 1, 'logged once, by the worker whose var it is')
+  t.match(logsFor(sibling.logs, 'nested', ERROR)[0]?.err?.message, /Promise/)
+})
+
+test('cluster metrics: every worker\'s samples under one family each, labelled worker, valid for promtool', async (t) => {
+  const cluster = new FakeCluster()
+  const aggregator = relay(cluster as unknown as RelayCluster)
+  t.teardown(() => aggregator.stop())
+  const apps = await Promise.all([1, 2, 3].map((id) => workerApp(t, cluster, id, { cluster: true, prometheus: true, memstats: true, builtins: ['http'] })))
+  for (const [i, { app }] of apps.entries()) {
+    app.expvar.int('hits', { type: 'counter', help: 'Hits.' }).add(i + 1)
+    app.expvar.map('paths', { label: 'route' }).add('/a', 10 * (i + 1))
+    app.expvar.register('nan', () => NaN)
+    app.expvar.func('big', () => 2n ** 70n)
+    app.expvar.register('cluster', () => 99)
+  }
+  await tick(); await tick()
+  const view = (apps[0] as { view: Cluster }).view
+  const text = await view.metrics({ openmetrics: false, namespace: '', log: silent })
+  const samples = (name: string): string[] => text.split('\n').filter((line) => line.startsWith(name + '{') || line.startsWith(name + ' '))
+  t.same(samples('hits_total'), ['hits_total{worker="1"} 1', 'hits_total{worker="2"} 2', 'hits_total{worker="3"} 3'])
+  t.same(samples('paths'), ['paths{route="/a",worker="1"} 10', 'paths{route="/a",worker="2"} 20', 'paths{route="/a",worker="3"} 30'])
+  t.same(samples('nan'), ['nan{worker="1"} NaN', 'nan{worker="2"} NaN', 'nan{worker="3"} NaN'], 'NaN crosses the IPC channel')
+  t.same(samples('big'), [1, 2, 3].map((w) => `big{worker="${w}"} 1180591620717411303424`))
+  t.same(samples('nodejs_gc_duration_seconds_count').map((line) => /worker="(\d)"/.exec(line)?.[1]), ['1', '2', '3'], 'builtins too')
+  t.equal(samples('http_requests_total').length, 3)
+  t.same([samples('cluster_workers'), samples('cluster_answered'), samples('cluster_relay')], [['cluster_workers 3'], ['cluster_answered 3'], ['cluster_relay 1']], 'the cluster var as gauges, a user var of its name replaced')
+  const types = text.split('\n').filter((line) => line.startsWith('# TYPE '))
+  t.same(types.filter((line, i) => types.indexOf(line) !== i), [], 'one family per name')
+  t.ok(text.split('\n').filter((line) => line !== '' && !line.startsWith('#') && !line.startsWith('cluster_')).every((line) => /worker="\d"/.test(line)), 'every sample but the cluster\'s has a worker label')
+  const om = await view.metrics({ openmetrics: true, namespace: 'shop', log: silent })
+  t.match(om, /^shop_hits_total\{worker="2"\} 2$/m)
+  t.match(om, /^shop_cluster_workers 3$/m)
+  t.match(om, /# EOF\n$/)
+  // promtool reads text 0.0.4 only; cluster.test.ts has a Prometheus server scrape the OpenMetrics.
+  if (haveTool(t, 'promtool')) {
+    const { code, output } = await promtoolCheck(text)
+    t.equal(code, 0, output)
+    t.equal(output, '', 'promtool has nothing to say')
+  }
+})
+
+test('cluster metrics: a missing worker has no samples; a var that cannot be written is left out and logged once until it recovers', async (t) => {
+  const cluster = new FakeCluster()
+  const aggregator = relay(cluster as unknown as RelayCluster)
+  t.teardown(() => aggregator.stop())
+  const [a, b] = await Promise.all([1, 2].map((id) => workerApp(t, cluster, id, { cluster: true, prometheus: true }, 100))) as Awaited<ReturnType<typeof workerApp>>[] as [Awaited<ReturnType<typeof workerApp>>, Awaited<ReturnType<typeof workerApp>>]
+  // Says hello but never answers.
+  cluster.fork(3).send({ [TAG]: 'hello' }, () => {})
+  a.app.expvar.int('x', { type: 'counter' }).add(1)
+  b.app.expvar.int('x', { type: 'gauge' }).add(2)
+  b.app.expvar.map('m', { label: 'worker' }).add('k', 1)
+  await tick(); await tick()
+  const errors: unknown[] = []
+  const log = { ...silent, error: (obj: unknown) => { errors.push(obj) } }
+  const scrapeMetrics = (): Promise<string> => a.view.metrics({ openmetrics: false, namespace: '', log })
+  const first = await scrapeMetrics()
+  t.notMatch(first, /worker="3"/, 'the silent worker is absent')
+  t.match(first, /^cluster_answered 2$/m)
+  t.match(first, /^cluster_workers 3$/m)
+  t.match(first, /^x_total\{worker="1"\} 1$/m)
+  t.notMatch(first, /^x\{worker="2"\}/m, 'another worker\'s x of another type is left out')
+  t.notMatch(first, /^m\{/m, 'a Map whose label is worker is left out')
+  await scrapeMetrics()
+  t.same(errors.map((e) => (e as { var: string }).var).sort(), ['m', 'x'], 'logged once each')
+  b.app.expvar.delete('x')
+  await scrapeMetrics()
+  b.app.expvar.int('x', { type: 'gauge' })
+  await scrapeMetrics()
+  t.same(errors.map((e) => (e as { var: string }).var).sort(), ['m', 'x', 'x'], 'logged again after it recovered and failed anew')
+})
+
+test('GET /metrics with cluster and prometheus on answers for the cluster, labelled by worker', async (t) => {
+  const { app } = await build({ cluster: true, prometheus: true })
+  app.expvar.int('hits').add(2)
+  const res = await app.inject({ url: '/metrics', headers: { accept: 'application/openmetrics-text; version=1.0.0' } })
+  t.equal(res.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8')
+  t.match(res.body, /^hits\{worker="0"\} 2$/m)
+  t.match(res.body, /^cluster_relay 0$/m)
+  const text = await app.inject('/metrics')
+  t.match(text.body, /^# TYPE hits untyped\nhits\{worker="0"\} 2$/m)
+  await app.close()
+})
+
+test('an answer that cannot be sent is logged by its worker, and the asker counts that worker missing', async (t) => {
+  const cluster = new FakeCluster()
+  const aggregator = relay(cluster as unknown as RelayCluster)
+  t.teardown(() => aggregator.stop())
+  const asker = member(cluster.fork(1), counting(1), 100)
+  const channel = cluster.fork(2)
+  const warnings: unknown[] = []
+  // As process.send throws when a message is too long to serialize.
+  const refusing: MemberChannel = {
+    ...channel,
+    send: (message, callback) => {
+      if ((message as { [TAG]: string })[TAG] === 'reading') throw new RangeError('Invalid string length')
+      channel.send(message, callback)
+    }
+  }
+  const sibling = member(refusing, counting(2), 200, { ...silent, warn: (obj: unknown) => { warnings.push(obj) } })
+  await tick(); await tick()
+  const collected = await asker.collect('values', undefined)
+  t.same(collected.missing, [2])
+  t.same([...collected.answers.keys()], [1])
+  t.match(warnings, [{ worker: 2, err: { message: 'Invalid string length' } }])
+  asker.stop()
+  sibling.stop()
 })

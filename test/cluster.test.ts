@@ -6,6 +6,7 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { test, type Test } from 'tap'
+import { haveTool, promtoolCheck, startPrometheus } from './prometheus-tools.js'
 
 const root = join(import.meta.dirname, '..')
 const primaryScript = join(import.meta.dirname, 'fixtures', 'cluster', 'primary.ts')
@@ -51,13 +52,13 @@ async function startCluster (t: Test, env: Record<string, string> = {}): Promise
 interface Answer { status: number, worker: number, body: string }
 
 /** One request on a fresh connection, so that the primary hands it to the next worker. */
-function get (port: number, path: string): Promise<Answer> {
+function get (port: number, path: string, headers: Record<string, string> = {}): Promise<Answer & { type: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { ...headers, connection: 'close' } }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => { body += chunk })
-      res.on('end', () => resolve({ status: res.statusCode as number, worker: Number(res.headers['x-worker']), body }))
+      res.on('end', () => resolve({ status: res.statusCode as number, worker: Number(res.headers['x-worker']), type: String(res.headers['content-type']), body }))
     })
     req.on('error', reject)
     // Bounded: a request that hangs fails the test with a message rather than its timeout.
@@ -147,4 +148,51 @@ test('a relay started after the workers were forked serves them', async (t) => {
   await hit(c.port, 4)
   const { doc } = await scrape(c.port)
   t.equal(doc.hits, 4)
+})
+
+/** The `hits` samples of an exposition, by their worker label. */
+function hitsByWorker (body: string): Map<number, number> {
+  return new Map([...body.matchAll(/^hits\{worker="(\d+)"\} (\d+)$/gm)].map((m) => [Number(m[1]), Number(m[2])]))
+}
+
+test('GET /metrics on any worker has every worker\'s samples, labelled worker, adding up to the total; promtool and Prometheus accept it', async (t) => {
+  const c = await startCluster(t, { WORKERS: '3', PROMETHEUS: '1' })
+  await hit(c.port, 12)
+  const answeredBy = new Set<number>()
+  for (let i = 0; i < 4; i++) {
+    const { status, worker, type, body } = await get(c.port, '/metrics')
+    t.equal(status, 200)
+    t.equal(type, 'text/plain; version=0.0.4; charset=utf-8')
+    answeredBy.add(worker)
+    const hits = hitsByWorker(body)
+    t.same([...hits.keys()].sort((a, b) => a - b), [...c.workers].sort((a, b) => a - b), `worker ${worker}: one hits sample per worker`)
+    t.equal([...hits.values()].reduce((a, b) => a + b, 0), 12, `worker ${worker}: the labelled samples add up to every hit`)
+    // Each worker counts its own hits under its own id: the label is the worker the sample came from.
+    const keyed = [...body.matchAll(/^by_worker\{key="(\d+)",worker="(\d+)"\} (\d+)$/gm)]
+    t.ok(keyed.length === 3 && keyed.every((m) => m[1] === m[2]), 'a Map\'s samples carry their key and their worker')
+    t.same(keyed.map((m) => Number(m[3])), [...hits.values()])
+    t.equal(body.split('\n').filter((line) => line === '# TYPE hits untyped').length, 1, 'one family for every worker\'s samples')
+    t.match(body, /^cluster_workers 3$/m)
+    t.match(body, /^cluster_answered 3$/m)
+    t.match(body, /^http_requests_total\{worker="\d+"\} \d+$/m, 'builtins too')
+    if (i === 0 && haveTool(t, 'promtool')) {
+      const { code, output } = await promtoolCheck(body)
+      t.equal(code, 0, output)
+      t.equal(output, '', 'promtool has nothing to say')
+    }
+  }
+  t.ok(answeredBy.size > 1, 'the scrapes reached more than one worker')
+  const om = await get(c.port, '/metrics', { accept: 'application/openmetrics-text; version=1.0.0' })
+  t.equal(om.type, 'application/openmetrics-text; version=1.0.0; charset=utf-8')
+  t.equal([...hitsByWorker(om.body).values()].reduce((a, b) => a + b, 0), 12)
+  t.match(om.body, /# EOF\n$/)
+  // Prometheus asks for OpenMetrics first: its parser is the check of that format.
+  if (!haveTool(t, 'prometheus')) return
+  const server = await startPrometheus(t, [{ name: 'cluster', target: `127.0.0.1:${c.port}` }])
+  const [target] = await server.targets()
+  t.equal(target?.health, 'up', 'the cluster is a healthy target')
+  t.equal(target?.lastError, '', 'no scrape error')
+  const stored = await server.query('hits')
+  t.same(stored.map((s) => Number(s.metric.worker)).sort((a, b) => a - b), [...c.workers].sort((a, b) => a - b), 'one series per worker')
+  t.equal(stored.reduce((a, s) => a + Number(s.value[1]), 0), 12, 'sum(hits) is every hit')
 })

@@ -1,19 +1,8 @@
 // A real Prometheus server scrapes the plugin (OpenMetrics, as it asks first, and text 0.0.4) and answers queries on what it stored.
-import { spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import { test } from 'tap'
 import expvar from '../index.js'
-import { freePort, haveTool } from './prometheus-tools.js'
-
-// How long the test waits for Prometheus to start, scrape and store before it gives up.
-const DEADLINE_MS = 60_000
-const POLL_MS = 250
-
-interface Target { labels: { job: string }, health: string, lastError: string }
+import { haveTool, startPrometheus } from './prometheus-tools.js'
 
 test('a Prometheus server scrapes both formats with no error and queries counters, Map labels and builtins', async (t) => {
   if (!haveTool(t, 'prometheus')) return
@@ -30,61 +19,15 @@ test('a Prometheus server scrapes both formats with no error and queries counter
   t.teardown(() => app.close())
   const target = `127.0.0.1:${(app.server.address() as { port: number }).port}`
 
-  const dir = await mkdtemp(join(tmpdir(), 'fastify-expvar-prometheus-'))
-  t.teardown(() => rm(dir, { recursive: true, force: true }))
-  const port = await freePort()
-  await writeFile(join(dir, 'prometheus.yml'), [
-    'global:',
-    '  scrape_interval: 1s',
-    '  scrape_timeout: 1s',
-    'scrape_configs:',
-    '  - job_name: openmetrics',
-    `    static_configs: [{ targets: ['${target}'] }]`,
-    '  - job_name: text',
-    '    metrics_path: /text',
-    `    static_configs: [{ targets: ['${target}'] }]`
-  ].join('\n'))
-  const server = spawn('prometheus', [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn'
-  ], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let log = ''
-  server.stderr.on('data', (chunk: Buffer) => { log += chunk.toString() })
-  t.teardown(() => { server.kill('SIGKILL') })
-  const api = `http://127.0.0.1:${port}/api/v1`
-
-  /** Polls fn until it answers something other than undefined, or the deadline passes. */
-  const until = async <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + DEADLINE_MS
-    for (;;) {
-      try {
-        const result = await fn()
-        if (result !== undefined) return result
-      } catch {
-        // Not listening yet.
-      }
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`gave up waiting for ${what}; prometheus said: ${log}`)
-      await sleep(POLL_MS)
-    }
-  }
-
-  const targets = await until('both targets scraped', async () => {
-    const body = await (await fetch(`${api}/targets`)).json() as { data: { activeTargets: Target[] } }
-    const active = body.data.activeTargets
-    return active.length === 2 && active.every((a) => a.health !== 'unknown') ? active : undefined
-  })
+  const server = await startPrometheus(t, [{ name: 'openmetrics', target }, { name: 'text', target, path: '/text' }])
+  const { until, query } = server
+  const targets = await server.targets()
   for (const job of ['openmetrics', 'text']) {
     const scraped = targets.find((a) => a.labels.job === job)
     t.equal(scraped?.health, 'up', `${job}: target up`)
     t.equal(scraped?.lastError, '', `${job}: no scrape error`)
   }
 
-  const query = (q: string): Promise<{ metric: Record<string, string>, value: [number, string] }[]> => until(q, async () => {
-    const body = await (await fetch(`${api}/query?query=${encodeURIComponent(q)}`)).json() as { data: { result: { metric: Record<string, string>, value: [number, string] }[] } }
-    return body.data.result.length > 0 ? body.data.result : undefined
-  })
   for (const job of ['openmetrics', 'text']) {
     t.same((await query(`requests_total{job="${job}"}`)).map((r) => r.value[1]), ['5'], `${job}: a counter`)
     const byRoute = Object.fromEntries((await query(`hits_total{job="${job}"}`)).map((r) => [r.metric.route, r.value[1]]))

@@ -1,6 +1,10 @@
-// Test helpers for the real Prometheus tools: finding promtool/prometheus, and a free loopback port.
+// Test helpers for the real Prometheus tools: finding promtool/prometheus, running a Prometheus server, a free loopback port.
 import { spawn, spawnSync } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 import type { Registry } from '../index.js'
 
@@ -73,4 +77,77 @@ export function publishEverything (registry: Registry): void {
   registry.register({ name: 'dotted_name_with_spaces', value: () => 2 })
   registry.register({ name: 'broken', value: () => { throw new Error('down') } })
   registry.register({ name: 'cycle', value: () => { const o: Record<string, unknown> = { n: 1 }; o.self = o; return o } })
+}
+
+// How long a test waits for Prometheus to start, scrape and store before it gives up.
+const DEADLINE_MS = 60_000
+const POLL_MS = 250
+
+export interface Target { labels: { job: string }, health: string, lastError: string }
+export interface Sample { metric: Record<string, string>, value: [number, string] }
+
+export interface PrometheusServer {
+  /** Polls fn until it answers something other than undefined; throws, with the server's log, after the deadline. */
+  until: <T>(what: string, fn: () => Promise<T | undefined>) => Promise<T>
+  /** The active targets, once every job has been scraped (healthy or not). */
+  targets: () => Promise<Target[]>
+  /** An instant query's samples, once it has some. */
+  query: (q: string) => Promise<Sample[]>
+}
+
+/**
+ * A real Prometheus server, scraping every second each job's target (`host:port`, at `path`,
+ * default /metrics). Killed, and its data removed, at the end of the test.
+ */
+export async function startPrometheus (t: Test, jobs: readonly { name: string, target: string, path?: string }[]): Promise<PrometheusServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'fastify-expvar-prometheus-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const port = await freePort()
+  await writeFile(join(dir, 'prometheus.yml'), [
+    'global:',
+    '  scrape_interval: 1s',
+    '  scrape_timeout: 1s',
+    'scrape_configs:',
+    ...jobs.flatMap((job) => [
+      `  - job_name: ${job.name}`,
+      `    metrics_path: ${job.path ?? '/metrics'}`,
+      `    static_configs: [{ targets: ['${job.target}'] }]`
+    ])
+  ].join('\n'))
+  const server = spawn('prometheus', [
+    `--config.file=${join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn'
+  ], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let log = ''
+  server.stderr.on('data', (chunk: Buffer) => { log += chunk.toString() })
+  t.teardown(() => { server.kill('SIGKILL') })
+  const api = `http://127.0.0.1:${port}/api/v1`
+
+  const until = async <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => {
+    const deadline = Date.now() + DEADLINE_MS
+    for (;;) {
+      try {
+        const result = await fn()
+        if (result !== undefined) return result
+      } catch {
+        // Not listening yet.
+      }
+      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`gave up waiting for ${what}; prometheus said: ${log}`)
+      await sleep(POLL_MS)
+    }
+  }
+  return {
+    until,
+    targets: () => until('every target scraped', async () => {
+      const body = await (await fetch(`${api}/targets`)).json() as { data: { activeTargets: Target[] } }
+      const active = body.data.activeTargets
+      return active.length === jobs.length && active.every((a) => a.health !== 'unknown') ? active : undefined
+    }),
+    query: (q) => until(q, async () => {
+      const body = await (await fetch(`${api}/query?query=${encodeURIComponent(q)}`)).json() as { data: { result: Sample[] } }
+      return body.data.result.length > 0 ? body.data.result : undefined
+    })
+  }
 }

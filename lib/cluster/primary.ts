@@ -1,4 +1,4 @@
-// The primary's relay: forwards a worker's request for its siblings' documents, and their answers.
+// The primary's relay: forwards a worker's request for its siblings' values, and their answers.
 import nodeCluster from 'node:cluster'
 import type { WorkerAggregator } from '../../types/index.js'
 import { FST_EXPVAR_NOT_PRIMARY } from '../errors.js'
@@ -31,7 +31,11 @@ interface Pending {
 // A failed send means the worker's channel closed: its exit event reports it.
 function ignore (): void {}
 
-/** The relay over any cluster-like object; aggregateWorkers() runs it over node:cluster. */
+/**
+ * The relay over any cluster-like object; aggregateWorkers() runs it over node:cluster. It passes
+ * answers on without looking into them: node:cluster's JSON serialization carries the workers'
+ * values (formats/values.ts makes them JSON-safe), so the primary needs no setup of its own.
+ */
 export function relay (cluster: RelayCluster): WorkerAggregator {
   // The workers that said hello: those with the plugin. A worker without it is never asked.
   const serving = new Set<number>()
@@ -56,7 +60,7 @@ export function relay (cluster: RelayCluster): WorkerAggregator {
     // The asker stops waiting at its timeout; after it, the relay forgets the request.
     const timer = setTimeout(() => finish(key), message.timeout).unref()
     pending.set(key, { asker, id: message.id, waiting: new Set(asked.map((worker) => worker.id)), timer })
-    for (const worker of asked) worker.send({ [TAG]: 'read', key, vars: message.vars }, ignore)
+    for (const worker of asked) worker.send({ [TAG]: 'read', key, want: message.want, vars: message.vars }, ignore)
   }
 
   const onMessage = (worker: RelayWorker, message: unknown): void => {
@@ -73,7 +77,7 @@ export function relay (cluster: RelayCluster): WorkerAggregator {
         if (!('key' in message)) return
         const relayed = pending.get(message.key)
         if (relayed === undefined || !relayed.waiting.delete(worker.id)) return
-        relayed.asker.send({ [TAG]: 'reading', id: relayed.id, worker: worker.id, text: message.text }, ignore)
+        relayed.asker.send({ [TAG]: 'reading', id: relayed.id, worker: worker.id, answer: message.answer }, ignore)
         if (relayed.waiting.size === 0) finish(message.key)
       }
     }

@@ -1,7 +1,11 @@
-// A worker's side of cluster mode: asks the primary's relay for its siblings' documents, answers theirs.
+// A worker's side of cluster mode: asks the primary's relay for its siblings' values, answers theirs.
 import { randomUUID } from 'node:crypto'
 import type { ExpvarLogger } from '../../types/index.js'
-import { isMessage, type Message, TAG } from './protocol.js'
+import type { WireReading } from '../formats/values.js'
+import { type Answer, isMessage, type Message, TAG, type Want } from './protocol.js'
+
+/** The answer a request for `W` gets. */
+export type AnswerOf<W extends Want> = W extends 'values' ? readonly WireReading[] : string
 
 /** What a worker uses of its IPC channel to the primary (node:process in a cluster worker). */
 export interface MemberChannel {
@@ -12,10 +16,10 @@ export interface MemberChannel {
   off (event: 'message', listener: (message: unknown) => void): unknown
 }
 
-/** What one collection gathered: every answering worker's document text, this one's included. */
-export interface Collected {
-  /** Worker id -> its own document, in Go's format. */
-  readonly texts: ReadonlyMap<number, string>
+/** What one collection gathered: every answering worker's answer, this one's included. */
+export interface Collected<A extends Answer = Answer> {
+  /** Worker id -> its values, or its own document in Go's format. */
+  readonly answers: ReadonlyMap<number, A>
   /** The live workers the relay knows of (1 without a relay). */
   readonly workers: number
   /** The ids of the workers that did not answer in time, sorted. */
@@ -27,14 +31,14 @@ export interface Collected {
 export interface MemberOptions {
   /** Milliseconds to wait for the siblings, at most. */
   readonly timeout: number
-  /** This worker's own document of the given names. Never rejects for valid names. */
-  readonly local: (vars: readonly string[] | undefined) => Promise<string>
+  /** This worker's own values, or document, of the given names. Never rejects for valid names. */
+  readonly local: (vars: readonly string[] | undefined, want: Want) => Promise<Answer>
   readonly log: ExpvarLogger & { info (obj: object, msg: string): void }
 }
 
 /** A collection waiting for the relay's answers. */
 interface Pending {
-  readonly texts: Map<number, string>
+  readonly answers: Map<number, Answer>
   /** The siblings asked and not yet answered; null until the relay said whom it asked. */
   waiting: Set<number> | null
   workers: number
@@ -76,31 +80,32 @@ export class ClusterMember {
     for (const pending of this.#pending.values()) pending.resolve()
   }
 
-  /** Every worker's document (or only `only`'s), waiting at most the timeout. Never rejects. */
-  async collect (vars: readonly string[] | undefined, only?: number): Promise<Collected> {
+  /** Every worker's values or document (or only `only`'s), waiting at most the timeout. Never rejects. */
+  async collect<W extends Want> (want: W, vars: readonly string[] | undefined, only?: number): Promise<Collected<AnswerOf<W>>> {
     const [own, siblings] = await Promise.all([
-      only === undefined || only === this.id ? this.#options.local(vars) : undefined,
-      only === this.id ? undefined : this.#ask(vars, only)
+      only === undefined || only === this.id ? this.#options.local(vars, want) : undefined,
+      only === this.id ? undefined : this.#ask(want, vars, only)
     ])
-    const texts = new Map<number, string>()
-    if (own !== undefined) texts.set(this.id, own)
-    if (siblings === undefined) return { texts, workers: 1, missing: [], relay: this.#relay === true }
-    for (const [worker, text] of siblings.texts) texts.set(worker, text)
+    // Every answer is to this request's `want`: the siblings answer what they were asked.
+    const answers = new Map<number, AnswerOf<W>>()
+    if (own !== undefined) answers.set(this.id, own as AnswerOf<W>)
+    if (siblings === undefined) return { answers, workers: 1, missing: [], relay: this.#relay === true }
+    for (const [worker, answer] of siblings.answers) answers.set(worker, answer as AnswerOf<W>)
     return {
-      texts,
+      answers,
       workers: siblings.workers,
       missing: [...siblings.missing, ...(siblings.waiting as Set<number>)].sort((a, b) => a - b),
       relay: true
     }
   }
 
-  #ask (vars: readonly string[] | undefined, only: number | undefined): Promise<Pending | undefined> {
+  #ask (want: Want, vars: readonly string[] | undefined, only: number | undefined): Promise<Pending | undefined> {
     if (this.#channel === undefined || this.#relay === false) return Promise.resolve(undefined)
     const id = this.#prefix + String(++this.#nextId)
     const { timeout } = this.#options
     return new Promise((resolve) => {
       const pending: Pending = {
-        texts: new Map(),
+        answers: new Map(),
         waiting: null,
         workers: 1,
         missing: new Set(),
@@ -114,7 +119,7 @@ export class ClusterMember {
       // Not unref'd: a scrape waits for it, and it lives at most `timeout` ms.
       const timer = setTimeout(pending.resolve, timeout)
       this.#pending.set(id, pending)
-      this.#send({ [TAG]: 'collect', id, vars, only, timeout })
+      this.#send({ [TAG]: 'collect', id, want, vars, only, timeout })
     })
   }
 
@@ -125,10 +130,16 @@ export class ClusterMember {
   }
 
   #send (message: Message): void {
-    // A closed channel (the primary is gone) is reported here, not as a process 'error' event.
-    (this.#channel as MemberChannel).send(message, (err) => {
+    const failed = (err: Error | null): void => {
       if (err !== null) this.#options.log.warn({ worker: this.id, err }, 'expvar: could not reach the primary')
-    })
+    }
+    try {
+      // A closed channel (the primary is gone) is reported to the callback, not as a process 'error' event.
+      (this.#channel as MemberChannel).send(message, failed)
+    } catch (err) {
+      // Serializing the message threw (an answer too long for one string): the asker counts this worker missing.
+      failed(err as Error)
+    }
   }
 
   #receive (message: unknown): void {
@@ -140,7 +151,7 @@ export class ClusterMember {
         if (message.up && message.known !== true) this.#send({ [TAG]: 'hello' })
         return
       case 'read':
-        this.#options.local(message.vars).then((text) => this.#send({ [TAG]: 'reading', key: message.key, text }))
+        this.#options.local(message.vars, message.want).then((answer) => this.#send({ [TAG]: 'reading', key: message.key, answer }))
         return
       case 'asked': {
         const pending = this.#pending.get(message.id)
@@ -157,7 +168,7 @@ export class ClusterMember {
         if (!('id' in message)) return
         const pending = this.#pending.get(message.id)
         if (pending?.waiting?.delete(message.worker) !== true) return
-        if (message[TAG] === 'reading') pending.texts.set(message.worker, message.text)
+        if (message[TAG] === 'reading') pending.answers.set(message.worker, message.answer)
         else pending.missing.add(message.worker)
         if (pending.waiting.size === 0) pending.resolve()
       }

@@ -2,8 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import Type, { type Static } from 'typebox'
 import type { ExpvarRouteOptions } from '../../types/index.js'
-import { clusterBody } from '../cluster/index.js'
-import type { ClusterMember } from '../cluster/worker.js'
+import type { Cluster } from '../cluster/index.js'
 import type { Registry } from '../registry.js'
 
 // Long enough for hundreds of names, short enough that a query cannot make a scrape expensive.
@@ -29,13 +28,7 @@ const Document = Type.Record(Type.String(), Type.Unknown(), {
   description: 'Every published var by name, in Go expvar\'s format.'
 })
 
-/** Cluster mode's member and the builtins whose aggregation rules apply. */
-export interface RouteCluster {
-  readonly member: ClusterMember
-  readonly builtins: ReadonlySet<string>
-}
-
-export function registerRoute (fastify: FastifyInstance, registry: Registry, url: string, route: ExpvarRouteOptions, cluster?: RouteCluster): void {
+export function registerRoute (fastify: FastifyInstance, registry: Registry, url: string, route: ExpvarRouteOptions, cluster?: Cluster): void {
   fastify.route<{ Querystring: Static<typeof ClusterQuerystring> }>({
     ...route,
     method: 'GET',
@@ -46,7 +39,7 @@ export function registerRoute (fastify: FastifyInstance, registry: Registry, url
       const vars = list === undefined ? undefined : list.split(',')
       const body = cluster === undefined
         ? await registry.document({ vars, log: request.log })
-        : await clusterBody(cluster.member, cluster.builtins, vars, worker)
+        : await cluster.document(vars, worker)
       if (body === undefined) {
         return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `Worker ${String(worker)} did not answer: it is not a live worker with the plugin, or it took longer than the cluster timeout` })
       }

@@ -2,15 +2,16 @@
 import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 import type { ExpvarRouteOptions } from '../../types/index.js'
+import type { Cluster } from '../cluster/index.js'
 import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../formats/exposition.js'
 import type { Registry } from '../registry.js'
 
 // Prometheus asks for OpenMetrics first; anything else (curl, an older scraper) gets text 0.0.4.
 const OPENMETRICS = /application\/openmetrics-text/i
 
-const Exposition = Type.String({ description: 'Every published var in Prometheus text 0.0.4, or OpenMetrics 1.0.0 when Accept names it.' })
+const Exposition = Type.String({ description: 'Every published var in Prometheus text 0.0.4, or OpenMetrics 1.0.0 when Accept names it; in cluster mode every worker\'s, labelled worker="<id>".' })
 
-export function registerMetricsRoute (fastify: FastifyInstance, registry: Registry, prometheus: { url: string, namespace: string }, route: ExpvarRouteOptions): void {
+export function registerMetricsRoute (fastify: FastifyInstance, registry: Registry, prometheus: { url: string, namespace: string }, route: ExpvarRouteOptions, cluster?: Cluster): void {
   const { url, namespace } = prometheus
   fastify.route({
     ...route,
@@ -19,7 +20,9 @@ export function registerMetricsRoute (fastify: FastifyInstance, registry: Regist
     schema: { ...route.schema, response: { 200: Exposition } },
     handler: async function metricsHandler (request, reply) {
       const openmetrics = OPENMETRICS.test(request.headers.accept ?? '')
-      const body = await registry.metrics({ openmetrics, namespace, log: request.log })
+      const body = cluster === undefined
+        ? await registry.metrics({ openmetrics, namespace, log: request.log })
+        : await cluster.metrics({ openmetrics, namespace, log: request.log })
       return reply
         .header('content-type', openmetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE)
         .header('cache-control', 'no-store')

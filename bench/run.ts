@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Registry as PromRegistry } from 'prom-client'
 import expvar, { Registry } from './expvar.js'
-import type { ServerUrls } from './servers.js'
+import type { LargeUrls, ServerUrls } from './servers.js'
 import { BIG_VARS, MAP_KEYS as USER_MAP_KEYS, publishVars, USER_VARS } from './vars.js'
 
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 2.5)
@@ -285,9 +285,9 @@ async function benchRedaction (): Promise<void> {
   })
 }
 
-async function startServers (): Promise<{ urls: ServerUrls, stop: () => void }> {
-  const child = fork(fileURLToPath(new URL('servers.ts', import.meta.url)), { stdio: 'inherit' })
-  const [urls] = await once(child, 'message') as [ServerUrls]
+async function startServers<U extends ServerUrls | LargeUrls> (kind: 'http' | 'large'): Promise<{ urls: U, stop: () => void }> {
+  const child = fork(fileURLToPath(new URL('servers.ts', import.meta.url)), { stdio: 'inherit', env: { ...process.env, SERVERS: kind } })
+  const [urls] = await once(child, 'message') as [U]
   return { urls, stop: () => child.kill() }
 }
 
@@ -356,7 +356,7 @@ async function p99 (url: string, during: () => () => void): Promise<number> {
  * every 100 ms, against the same load with no scrape: what a large scrape costs the requests
  * served beside it.
  */
-async function benchStall (urls: ServerUrls): Promise<void> {
+async function benchStall (urls: LargeUrls): Promise<void> {
   const quiet = (): () => void => () => {}
   const scraping = (): () => void => {
     let answered = 0
@@ -481,12 +481,19 @@ async function main (): Promise<void> {
   if (run('memory')) await benchMemory()
   if (run('cmdline')) await benchRedaction()
   if (run('exposition')) await benchExposition()
-  if (run('http') || run('large')) {
-    const servers = await startServers()
+  if (run('http')) {
+    const servers = await startServers<ServerUrls>('http')
     try {
-      if (run('http')) await benchScrape(servers.urls)
-      if (run('large')) await benchStall(servers.urls)
-      if (run('http')) await benchHttpBuiltin(servers.urls)
+      await benchScrape(servers.urls)
+      await benchHttpBuiltin(servers.urls)
+    } finally {
+      servers.stop()
+    }
+  }
+  if (run('large')) {
+    const servers = await startServers<LargeUrls>('large')
+    try {
+      await benchStall(servers.urls)
     } finally {
       servers.stop()
     }

@@ -16,7 +16,13 @@ export interface ServerUrls {
   /** /metrics (text 0.0.4) of the scrape server, and the same body from a bare route. */
   readonly metrics: string
   readonly metricsCeiling: string
-  /** A hello route and /debug/vars on a server with the default vars and 10,000 user vars. */
+}
+
+/**
+ * A hello route and /debug/vars on a server with the default vars and 10,000 user vars: in a
+ * process of its own (SERVERS=large), since its heap would slow every other server's GC.
+ */
+export interface LargeUrls {
   readonly bigHello: string
   readonly bigVars: string
 }
@@ -29,7 +35,16 @@ function hello (app: FastifyInstance): void {
   app.get('/hello', async () => ({ hello: 'world' }))
 }
 
-async function main (): Promise<void> {
+async function large (): Promise<LargeUrls> {
+  const big = Fastify()
+  await big.register(expvar)
+  publishVars(big.expvar, BIG_VARS)
+  hello(big)
+  const origin = await listen(big, '')
+  return { bigHello: origin + '/hello', bigVars: origin + '/debug/vars' }
+}
+
+async function servers (): Promise<ServerUrls> {
   const scrape = Fastify()
   await scrape.register(expvar, { prometheus: true })
   publishVars(scrape.expvar, USER_VARS)
@@ -50,11 +65,6 @@ async function main (): Promise<void> {
     reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').header('cache-control', 'no-store').send(metrics)
   })
 
-  const big = Fastify()
-  await big.register(expvar)
-  publishVars(big.expvar, BIG_VARS)
-  hello(big)
-
   const plain = Fastify()
   await plain.register(expvar)
   hello(plain)
@@ -64,18 +74,19 @@ async function main (): Promise<void> {
 
   const scrapeOrigin = await listen(scrape, '')
   const ceilingOrigin = await listen(ceiling, '')
-  const bigOrigin = await listen(big, '')
   const urls: ServerUrls = {
     expvar: scrapeOrigin + '/debug/vars',
     ceiling: ceilingOrigin + '/debug/vars',
     hello: await listen(plain, '/hello'),
     helloHttp: await listen(withHttp, '/hello'),
     metrics: scrapeOrigin + '/metrics',
-    metricsCeiling: ceilingOrigin + '/metrics',
-    bigHello: bigOrigin + '/hello',
-    bigVars: bigOrigin + '/debug/vars'
+    metricsCeiling: ceilingOrigin + '/metrics'
   }
-  process.send?.(urls)
+  return urls
+}
+
+async function main (): Promise<void> {
+  process.send?.(process.env.SERVERS === 'large' ? await large() : await servers())
   // The parent's exit (or its disconnect) ends this process.
   process.on('disconnect', () => process.exit(0))
 }

@@ -72,7 +72,7 @@ export function numberJSON (n: number): string {
  * strings use Go's escapes. Throws on a cycle or a Promise nested in the value.
  */
 export function writeJSON (value: unknown): string {
-  if (!isPlainData(value, 0)) return write(value, [])
+  if (!isPlainData(value)) return write(value, [])
   return writePlain(value)
 }
 
@@ -93,50 +93,59 @@ export function checkLength (items: readonly unknown[]): void {
 // In JSON.stringify's output, where Go's escapes differ (an escaped backslash followed by b or f
 // matches too; GO_REWRITE then leaves it as it is).
 const GO_DIFFERS_IN_JSON = /[<>&\u2028\u2029]|\\[bf]/
-// Deeper than this, the value is left to write(), which tells a cycle from a deep value.
+// Deeper than this, the value is left to the full writer, which tells a cycle from a deep value.
 const PLAIN_DEPTH = 32
 
 /**
- * True when JSON.stringify(value) is this writer's output: strings, booleans, null, numbers it
- * prints as we do, and arrays and plain objects of those, without toJSON or then. Anything else
- * (undefined, which JSON.stringify drops from objects; bigint; Map; a class instance) is left to
- * write(). Reads every property once more than write() would: values are data, not getters.
+ * A check that a value is plain JSON data: strings, booleans, null, the numbers `number` accepts,
+ * and arrays and plain objects of those, without toJSON or then, at most PLAIN_DEPTH deep. The
+ * document writer and the cluster's values (formats/values.ts) differ only in the numbers.
+ * Reads every property once more than a writer would: values are data, not getters.
  */
-function isPlainData (value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true
-    case 'number':
-      // JSON.stringify prints integers from 2^53 on in their shortest form, not their digits.
-      return (value < EXACT && value > -EXACT) || !Number.isFinite(value)
-    case 'object':
-      return value === null || isPlainContainer(value, depth)
-    default:
-      return false
+export function plainDataCheck (number: (value: number) => boolean): (value: unknown) => boolean {
+  const isData = (value: unknown, depth: number): boolean => {
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return true
+      case 'number':
+        return number(value)
+      case 'object':
+        return value === null || isContainer(value, depth)
+      default:
+        return false
+    }
   }
-}
-
-function isPlainContainer (value: object, depth: number): boolean {
-  if (depth === PLAIN_DEPTH) return false
-  const { toJSON, then } = value as { toJSON?: unknown, then?: unknown }
-  if (typeof toJSON === 'function' || typeof then === 'function') return false
-  if (Array.isArray(value)) {
-    checkLength(value)
-    // By index, as JSON.stringify reads arrays: a subclass's iterator may never end.
-    for (let i = 0; i < value.length; i++) {
-      if (!isPlainData(value[i], depth + 1)) return false
+  const isContainer = (value: object, depth: number): boolean => {
+    if (depth === PLAIN_DEPTH) return false
+    const { toJSON, then } = value as { toJSON?: unknown, then?: unknown }
+    if (typeof toJSON === 'function' || typeof then === 'function') return false
+    if (Array.isArray(value)) {
+      checkLength(value)
+      // By index, as JSON.stringify reads arrays: a subclass's iterator may never end.
+      for (let i = 0; i < value.length; i++) {
+        if (!isData(value[i], depth + 1)) return false
+      }
+      return true
+    }
+    const proto = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) return false
+    // for-in, unlike Object.keys, allocates nothing; an inherited key is only one more to check.
+    for (const key in value) {
+      if (!isData((value as Record<string, unknown>)[key], depth + 1)) return false
     }
     return true
   }
-  const proto = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) return false
-  // for-in, unlike Object.keys, allocates nothing; an inherited key is only one more to check.
-  for (const key in value) {
-    if (!isPlainData((value as Record<string, unknown>)[key], depth + 1)) return false
-  }
-  return true
+  return (value) => isData(value, 0)
 }
+
+/**
+ * True when JSON.stringify(value) is this writer's output (plain data whose numbers it prints as
+ * we do). Anything else (undefined, which JSON.stringify drops from objects; bigint; Map; a class
+ * instance) is left to write().
+ */
+// JSON.stringify prints integers from 2^53 on in their shortest form, not their digits.
+const isPlainData = plainDataCheck((n) => (n < EXACT && n > -EXACT) || !Number.isFinite(n))
 
 function write (value: unknown, ancestors: object[]): string {
   switch (typeof value) {
@@ -157,7 +166,7 @@ function writeReplaced (value: object, ancestors: object[]): string {
   const replaced: unknown = toJSON.call(value)
   if (typeof replaced !== 'object' || replaced === null) return write(replaced, ancestors)
   // A Buffer's toJSON makes an array of every byte: plain data, written at JSON.stringify's cost.
-  if (replaced !== value && isPlainData(replaced, 0)) return writePlain(replaced)
+  if (replaced !== value && isPlainData(replaced)) return writePlain(replaced)
   return writeContainer(replaced, ancestors)
 }
 

@@ -1,7 +1,7 @@
 // The scrape core's values as plain JSON data: what a cluster worker sends its siblings over IPC.
 import type { VarKind, VarMeta } from '../../types/index.js'
 import type { CoreFormat, Reading } from '../collect.js'
-import { checkLength } from '../json.js'
+import { checkLength, plainDataCheck } from '../json.js'
 import { put } from '../merge.js'
 import { NO_META } from '../meta.js'
 
@@ -33,45 +33,11 @@ export interface ValueReading {
   readonly value: unknown
 }
 
-// Deeper than this, the value is copied by plain(), which tells a cycle from a deep value.
-const WIRE_DEPTH = 32
-
 /**
- * True when JSON carries the value unchanged, so it is sent as it is: finite numbers, strings,
- * booleans, null, arrays and plain objects of those without toJSON or then.
+ * True when JSON carries the value unchanged, so it is sent as it is: plain data of finite
+ * numbers. Anything else is copied by Plain, which also tells a cycle from a deep value.
  */
-function isWireData (value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true
-    case 'number':
-      return Number.isFinite(value)
-    case 'object':
-      return value === null || isWireContainer(value, depth)
-    default:
-      return false
-  }
-}
-
-function isWireContainer (value: object, depth: number): boolean {
-  if (depth === WIRE_DEPTH) return false
-  const { toJSON, then } = value as { toJSON?: unknown, then?: unknown }
-  if (typeof toJSON === 'function' || typeof then === 'function') return false
-  if (Array.isArray(value)) {
-    checkLength(value)
-    for (let i = 0; i < value.length; i++) {
-      if (!isWireData(value[i], depth + 1)) return false
-    }
-    return true
-  }
-  const proto = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) return false
-  for (const key in value) {
-    if (!isWireData((value as Record<string, unknown>)[key], depth + 1)) return false
-  }
-  return true
-}
+const isWireData = plainDataCheck(Number.isFinite)
 
 /** Copies a value into plain data by the document writer's rules (lib/json.ts), the inexact leaves into `exact`. */
 class Plain {
@@ -163,7 +129,7 @@ function toWire (reading: Reading): WireReading {
   const { name, kind, meta } = reading
   const wire: { name: string, kind: VarKind, meta?: VarMeta, value: unknown, exact?: readonly Exact[] } = { name, kind, value: reading.value }
   if (meta !== NO_META) wire.meta = meta
-  if (!isWireData(reading.value, 0)) {
+  if (!isWireData(reading.value)) {
     const plain = new Plain()
     wire.value = plain.value(reading.value)
     if (plain.exact.length > 0) wire.exact = plain.exact

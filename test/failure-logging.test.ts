@@ -3,7 +3,7 @@
 import { inspect } from 'node:util'
 import { test, type Test } from 'tap'
 import { type ExpvarLogger, Registry } from '../index.js'
-import { build, ERROR, logsFor, scrape } from './helpers.js'
+import { build, ERROR, logsFor, processWarnings, scrape } from './helpers.js'
 
 /** Errors pino's serializer (or a logger reading them) cannot walk: each reason a case of its own. */
 function hostileErrors (): Record<string, unknown> {
@@ -93,10 +93,7 @@ test('a standalone registry without a logger: an error whose inspect.custom thro
   const { custom } = hostileErrors()
   const registry = new Registry()
   registry.register('bad', () => { throw custom })
-  const warnings: Error[] = []
-  const listener = (warning: Error): void => { warnings.push(warning) }
-  process.on('warning', listener)
-  t.teardown(() => process.off('warning', listener))
+  const warnings = processWarnings(t)
   await survives(t, async () => {
     t.equal(await registry.document(), '{\n\n}\n')
   })
@@ -116,10 +113,7 @@ test('a logger that always throws: the failure becomes a process warning; a fail
   registry.register('bad', () => { throw 'a string' })  // eslint-disable-line no-throw-literal
   registry.register('sym', () => { throw Symbol('s') })
   registry.register('ok', () => 2)
-  const warnings: Error[] = []
-  const listener = (warning: Error): void => { warnings.push(warning) }
-  process.on('warning', listener)
-  t.teardown(() => process.off('warning', listener))
+  const warnings = processWarnings(t)
   await survives(t, async () => {
     t.equal(await registry.document(), '{\n"ok": 2\n}\n')
   })

@@ -41,3 +41,12 @@ export async function scrape (app: FastifyInstance, query = ''): Promise<Record<
 export function logsFor (logs: readonly LogLine[], name: string, level: number): LogLine[] {
   return logs.filter((line) => line.var === name && line.level === level)
 }
+
+/** The process warnings emitted from now until the test ends. */
+export function processWarnings (t: { teardown: (fn: () => void) => void }): Error[] {
+  const warnings: Error[] = []
+  const listener = (warning: Error): void => { warnings.push(warning) }
+  process.on('warning', listener)
+  t.teardown(() => { process.off('warning', listener) })
+  return warnings
+}

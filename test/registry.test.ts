@@ -3,7 +3,7 @@ import Fastify from 'fastify'
 import { test } from 'tap'
 import expvar, { ExpVar, type ExpvarLogger, FuncVar, IntVar, MapVar, Registry, StringVar, errors } from '../index.js'
 import { BUILTIN_NAMES } from '../lib/builtins/index.js'
-import { WARN, build, logsFor, scrape } from './helpers.js'
+import { WARN, build, logsFor, processWarnings, scrape } from './helpers.js'
 
 test('register(name, fn) pulls the value at every scrape', async (t) => {
   const { app } = await build()
@@ -207,10 +207,7 @@ test('a Registry works without Fastify; failures go to process warnings', async 
   const registry = new Registry()
   registry.int('n').add(1)
   registry.register('bad', () => { throw new Error('broken') })
-  const warnings: Error[] = []
-  const onWarning = (warning: Error): void => { warnings.push(warning) }
-  process.on('warning', onWarning)
-  t.teardown(() => { process.off('warning', onWarning) })
+  const warnings = processWarnings(t)
   t.same(await registry.snapshot(), { n: 1 })
   registry.register('clash', () => 1)
   registry.register('clash', () => 2)

@@ -14,7 +14,7 @@ declare module 'autocannon' {
     /** Milliseconds. */
     p99: number
   }
-  interface Result {
+  export interface Result {
     requests: Histogram
     latency: Latency
     duration: number

@@ -1,5 +1,5 @@
 // The Prometheus exposition formats, text 0.0.4 and OpenMetrics 1.0.0, written from a scrape's readings.
-import { type Format, type Reading, writeEach, type Writer } from '../collect.js'
+import { type Fail, type Format, type Reading, writeEach, type Writer } from '../collect.js'
 
 /** What a builtin or a var's value becomes: a metric family, before it is written. */
 export interface MetricFamily {
@@ -287,11 +287,12 @@ function writeSamples (family: MetricFamily, constant: Readonly<Record<string, s
  */
 export function expositionFormat (openmetrics: boolean, namespace: string, builtin: ExpositionOptions<Reading>['builtin']): Format {
   const names = new Map<string, string>()
+  const open = (fail: Fail): Writer => openExposition({ openmetrics, namespace, builtin, fail, names })
   return {
     id: `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`,
     // Self-rendering vars are read through value(): their JSON text is of no use here.
     own: 'value',
-    open: (fail) => openExposition({ openmetrics, namespace, builtin, fail, names }),
-    write: (readings, fail) => writeExposition(readings, { openmetrics, namespace, builtin, fail, names })
+    open,
+    write: (readings, fail) => writeEach(open(fail), readings)
   }
 }

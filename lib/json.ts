@@ -22,14 +22,33 @@ const goEscape = (match: string): string => GO_ESCAPES[match] as string
 // The longest string V8 can make: a value whose text would be longer cannot be written at all.
 export const MAX_TEXT = constants.MAX_STRING_LENGTH
 // One global replace over a huge text collects every match at once, and V8 aborts the process
-// ("invalid size") past some millions of them: a long text is rewritten a slice at a time.
+// ("invalid size") past tens of millions of them: a long text is rewritten a slice at a time.
 const SLICE = 1 << 20
+
+/**
+ * The length goRewrite's result will have, counted without building anything: each of <>& and
+ * the line separators grows by five characters, each \b and \f escape by four. A text that
+ * cannot fit is refused at once instead of after rewriting hundreds of megabytes.
+ */
+function rewrittenLength (json: string): number {
+  let length = json.length
+  for (let i = 0; i < json.length; i++) {
+    const code = json.charCodeAt(i)
+    if (code === 0x3c || code === 0x3e || code === 0x26 || code === 0x2028 || code === 0x2029) length += 5
+    // An escape is read whole, so that the b of an escaped backslash followed by b is not counted.
+    else if (code === 0x5c) {
+      const escaped = json.charCodeAt(++i)
+      if (escaped === 0x62 || escaped === 0x66) length += 4
+    }
+  }
+  return length
+}
 
 /** Rewrites JSON text into Go's escapes. Throws a RangeError when the result would be too long. */
 function goRewrite (json: string): string {
   if (json.length <= SLICE) return json.replace(GO_REWRITE, goEscape)
+  if (rewrittenLength(json) > MAX_TEXT) throw new RangeError(`the value's text would be longer than the longest string V8 can make (${MAX_TEXT})`)
   const pieces: string[] = []
-  let length = 0
   for (let start = 0; start < json.length;) {
     let end = Math.min(start + SLICE, json.length)
     // Never between a backslash and the character it escapes: an odd run of them ends an escape's start.
@@ -37,8 +56,6 @@ function goRewrite (json: string): string {
     while (json.charCodeAt(end - 1 - run) === 0x5c) run++
     if (run % 2 === 1 && end < json.length) end--
     const piece = json.slice(start, end).replace(GO_REWRITE, goEscape)
-    length += piece.length
-    if (length > MAX_TEXT) throw new RangeError(`the value's text would be longer than the longest string V8 can make (${MAX_TEXT})`)
     pieces.push(piece)
     start = end
   }
@@ -72,6 +89,8 @@ export function numberJSON (n: number): string {
  * strings use Go's escapes. Throws on a cycle or a Promise nested in the value.
  */
 export function writeJSON (value: unknown): string {
+  // A string is quoted without JSON.stringify's copy: most need no escape at all.
+  if (typeof value === 'string') return quote(value)
   if (!isPlainData(value)) return write(value, [])
   return writePlain(value)
 }

@@ -5,14 +5,16 @@ import { once } from 'node:events'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { test, type Test } from 'tap'
+import t, { test, type Test } from 'tap'
+import { scratchApp } from './packed.js'
 import { haveTool, promtoolCheck, startPrometheus } from './prometheus-tools.js'
 
-const root = join(import.meta.dirname, '..')
-const primaryScript = join(import.meta.dirname, 'fixtures', 'cluster', 'primary.ts')
-// The children run under tsx, not tap's loader: their coverage would not line up (the worker and
-// relay logic is covered in-process by cluster-ipc.test.ts).
+const primaryScript = join(import.meta.dirname, 'fixtures', 'cluster', 'primary.mjs')
+// The children run the packed plugin, not lib/ under tap's loader: their coverage is not collected
+// (the worker and relay logic is covered in-process by cluster-ipc.test.ts).
 const childEnv: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+const unpacked = scratchApp('cluster')
+t.teardown(async () => { await (await unpacked).remove() })
 
 interface Cluster {
   readonly port: number
@@ -23,9 +25,9 @@ interface Cluster {
 }
 
 async function startCluster (t: Test, env: Record<string, string> = {}): Promise<Cluster> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', primaryScript], {
-    cwd: root,
-    env: { ...childEnv, ...env },
+  const plugin = join((await unpacked).dir, 'node_modules', 'fastify-expvar', 'dist', 'index.js')
+  const child: ChildProcess = spawn(process.execPath, [primaryScript], {
+    env: { ...childEnv, EXPVAR_PLUGIN: plugin, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
     detached: true
   })

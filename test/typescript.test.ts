@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t, { test } from 'tap'
+import { scratchApp } from './packed.js'
 
 const run = promisify(execFile)
 // Children that compile and start apps: minutes, not seconds, on a loaded 2-core machine.
@@ -18,17 +19,14 @@ const tsx = join(root, 'node_modules', '.bin', 'tsx')
 // with the rest: tap's process tracker is told not to collect it.
 const childEnv: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
 
-// The plugin compiled by tsc, with source maps, for children that run it without a TypeScript
-// loader: in a folder of this run's own (not dist/, which other tests may be building), inside
-// the project so that its imports resolve to the project's node_modules.
-const compiled = join(root, 'node_modules', '.cache', `fastify-expvar-test-${process.pid}`)
-let built: Promise<string> | undefined
-function compiledPlugin (): Promise<string> {
-  built ??= run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', compiled])
-    .then(() => join(compiled, 'index.js'))
-  return built
+// The plugin as tsc compiled it, with source maps, for children that run it without a TypeScript
+// loader: the packed tarball (tap's `before` built and packed it), unpacked in a scratch app.
+let unpacked: Promise<{ dir: string, remove: () => Promise<void> }> | undefined
+async function compiledPlugin (): Promise<string> {
+  unpacked ??= scratchApp('typescript')
+  return join((await unpacked).dir, 'node_modules', 'fastify-expvar', 'dist', 'index.js')
 }
-t.teardown(() => rm(compiled, { recursive: true, force: true }))
+t.teardown(async () => { await (await unpacked)?.remove() })
 
 function names (body: string): string[] {
   return Object.keys(JSON.parse(body))

@@ -1,8 +1,10 @@
 // App discovery: expvars/ folders of the apps given, loaded in a stable order, with a skip list,
 // and failures that name the file.
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { register } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import Fastify from 'fastify'
 import { type Test, test } from 'tap'
 import expvar, { Registry } from '../index.js'
@@ -294,10 +296,12 @@ test('an app with expvar/ or another near miss instead of expvars/ is warned abo
 })
 
 test('a .ts var file no TypeScript loader handles fails naming the file and the remedy', async (t) => {
-  // tap's TypeScript loader leaves node_modules alone, as ts-node does: there a .ts file is Node's to refuse.
-  const root = await mkdtemp(join(import.meta.dirname, '..', 'node_modules', '.expvar-ts-'))
-  t.teardown(() => rm(root, { recursive: true, force: true }))
-  await mkdir(join(root, 'expvars'))
+  // tap runs this file under tsx, which takes every .ts file; a scoped loader, as ts-node is, leaves
+  // some to Node. (typescript.test.ts proves the same without any loader, in a child process.)
+  register(pathToFileURL(join(import.meta.dirname, 'fixtures', 'scoped-loader.mjs')))
+  const root = join(await mkdtemp(join(tmpdir(), 'expvar-ts-')), 'outside-scope')
+  t.teardown(() => rm(dirname(root), { recursive: true, force: true }))
+  await mkdir(join(root, 'expvars'), { recursive: true })
   await writeFile(join(root, 'expvars', 'typed.ts'), 'export default async function (fastify: unknown): Promise<void> {}\n')
   await t.rejects(build({ apps: [root] }), { code: 'FST_EXPVAR_LOAD_FAILED', message: /typed\.ts: [^]*a TypeScript var file needs a TypeScript loader/ })
 })

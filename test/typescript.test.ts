@@ -15,8 +15,8 @@ const root = join(import.meta.dirname, '..')
 const server = join(import.meta.dirname, 'fixtures', 'typescript-app', 'server.ts')
 const tsx = join(root, 'node_modules', '.bin', 'tsx')
 
-// tsx compiles lib/ differently from tap's loader, so these children's coverage would not line up
-// with the rest: tap's process tracker is told not to collect it.
+// What these children run is covered in-process; tap's process tracker is told not to collect
+// their coverage (most of them run the packed plugin, not lib/).
 const childEnv: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
 
 // The plugin as tsc compiled it, with source maps, for children that run it without a TypeScript

@@ -109,15 +109,15 @@ test('counts are summed whichever worker answers, and the per-worker documents a
 })
 
 test('a worker that stalls past the timeout and one that was killed are missing, not a failed scrape', async (t) => {
-  const c = await startCluster(t, { WORKERS: '3', CLUSTER_TIMEOUT: '300' })
+  const c = await startCluster(t, { WORKERS: '3', CLUSTER_TIMEOUT: '1000' })
   await hit(c.port, 9)
   const [, second, third] = c.workers as [number, number, number]
-  c.command(`stall ${second} 2500`)
+  c.command(`stall ${second} 3000`)
   // The command reaches the worker a little later: scrape until a scrape sees it (bounded). A
   // scrape that lands on the stalled worker itself waits the stall out, so the stall is renewed.
   let stalled = await scrape(c.port)
   for (let i = 0; i < 20 && !(stalled.doc.cluster as { missing: number[] } | undefined)?.missing.includes(second); i++) {
-    c.command(`stall ${second} 2500`)
+    c.command(`stall ${second} 3000`)
     stalled = await scrape(c.port)
   }
   t.equal(stalled.status, 200)

@@ -195,12 +195,11 @@ test('a registry shared by instances one after another keeps no builtin of a clo
   }
   t.same(registry.names(), [], 'every builtin withdrew its var on close')
   const strict = new Registry({ collisions: 'error' })
-  for (let i = 0; i < 2; i++) {
+  for (let i = 1; i <= 2; i++) {
     const app = Fastify()
-    await app.register(expvar, { registry: strict })
+    await t.resolves(async () => { await app.register(expvar, { registry: strict }).ready() }, `instance ${i} on a strict registry takes the builtins (the one before it closed)`)
     await app.close()
   }
-  t.pass('a strict registry takes the builtins of a new instance after the old one closed')
 })
 
 test('a Registry works without Fastify; failures go to process warnings', async (t) => {

@@ -17,7 +17,7 @@ export type { Fail, Format, Reading, VarKind, Writer }
 export const SLICE = 500
 
 /** A writer's body with every reading added, in order. */
-export function writeEach<R> (writer: Writer<R>, readings: readonly R[]): string {
+export function writeEach<R, T> (writer: { add (reading: R): void, end (): T }, readings: readonly R[]): T {
   for (const reading of readings) writer.add(reading)
   return writer.end()
 }

@@ -4,7 +4,7 @@ import type { Collisions, Definition, DocumentOptions, ExpvarLogger, KeyValue, R
 import { collect, type CoreFormat, type Entry, type Format, type Registration, type VarKind } from './collect.js'
 import { isClassSyntax, normalizeDefinition } from './define.js'
 import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_META_CONFLICT, FST_EXPVAR_REENTRANT, FST_EXPVAR_WRONG_KIND } from './errors.js'
-import { expvarFormat } from './formats/expvar.js'
+import { type ExpvarDocument, expvarFormat } from './formats/expvar.js'
 import { type Exposer, expositionFormat, isNamespace, type MetricFamily, NAMESPACE_EXPECTED } from './formats/exposition.js'
 import { quote } from './json.js'
 import { callSite } from './call-site.js'
@@ -72,6 +72,8 @@ function checkSelection (options: unknown): readonly string[] | undefined {
  * the builtins (lib/builtins/publish.ts), not part of the public API.
  */
 export const EXPOSE = Symbol('fastify-expvar expose')
+/** The key of the registry's method that returns the document as bytes: for the route, not part of the public API. */
+export const DOCUMENT = Symbol('fastify-expvar document')
 /** The key of the registry's method that maps a builtin's value to its families (cluster mode's metrics). */
 export const EXPOSED = Symbol('fastify-expvar exposed')
 
@@ -84,7 +86,7 @@ export class Registry implements api.Registry {
   readonly #collisions: Collisions
   readonly #timeout: number
   readonly #log: ExpvarLogger
-  readonly #document: Format = expvarFormat()
+  readonly #document: CoreFormat<ExpvarDocument> = expvarFormat()
   // The exposition formats asked for, by format id (openmetrics or not, namespace).
   readonly #expositions = new Map<string, Format>()
   // Builtin vars by name, with the mapping of their values to prom-client's families.
@@ -204,6 +206,11 @@ export class Registry implements api.Registry {
    * evaluation of the same names is under way share it. Rejects, never throws.
    */
   document (options?: DocumentOptions): Promise<string> {
+    return this[DOCUMENT](options).then((document) => document.text())
+  }
+
+  /** The document as the route sends it: its pieces' bytes, the same as document() encoded. */
+  [DOCUMENT] (options?: DocumentOptions): Promise<ExpvarDocument> {
     return this.scrape(this.#document, options)
   }
 

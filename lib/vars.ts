@@ -163,6 +163,9 @@ export class MapVar implements api.MapVar {
   // anew only when one of them changed (an item may change on its own, through get(key).add()).
   private parts: string[] = []
   private text: string | null = null
+  // The last value() when its items' values were all primitives, and those values.
+  private valued: Record<string, unknown> | null = null
+  private values: unknown[] = []
 
   /** Adds delta to the IntVar at key, creating it; a key that holds another kind is left as it is. */
   add (key: string, delta: number): void {
@@ -203,11 +206,24 @@ export class MapVar implements api.MapVar {
   }
 
   value (): Record<string, unknown> {
-    const out: Record<string, unknown> = Object.create(null)
-    for (const key of this.sortedKeys()) {
-      const item = this.vars.get(key)
-      out[key] = item == null ? null : item.value()
+    const keys = this.sortedKeys()
+    const values: unknown[] = new Array(keys.length)
+    let same = this.valued !== null
+    for (let i = 0; i < keys.length; i++) {
+      const item = this.items[i]
+      const value = item == null ? null : item.value()
+      values[i] = value
+      // The kept values are all primitives: one the same as its kept one is a primitive too.
+      if (!Object.is(value, this.values[i])) same = false
     }
+    if (same) return this.valued as Record<string, unknown>
+    const out: Record<string, unknown> = Object.create(null)
+    for (let i = 0; i < keys.length; i++) out[keys[i] as string] = values[i]
+    // Items whose values are all primitives and unchanged make the same object: it is kept,
+    // frozen, and returned again (the exposition then knows at a glance that nothing moved).
+    const primitive = values.every((value) => (typeof value !== 'object' || value === null) && typeof value !== 'function')
+    this.values = values
+    this.valued = primitive ? Object.freeze(out) : null
     return out
   }
 
@@ -252,6 +268,7 @@ export class MapVar implements api.MapVar {
       }
       this.parts.push('}')
       this.text = null
+      this.valued = null
     }
     return this.keys
   }

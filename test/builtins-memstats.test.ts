@@ -238,3 +238,11 @@ test('a memstats refused by the registry stops the GC observer it started', asyn
   await t.rejects(build({ registry, memstats: true }), { code: 'FST_EXPVAR_DUPLICATE' })
   t.equal(disconnected, 1)
 })
+
+test('memstats\' value is frozen, so that no caller changes what the next one reads', async (t) => {
+  const { app } = await build({ memstats: true })
+  const value = app.expvar.get('memstats')?.value() as { BySize: object[] }
+  t.ok(Object.isFrozen(value))
+  t.ok(Object.isFrozen(value.BySize[0]), 'all the way down')
+  t.throws(() => { (value as Record<string, unknown>).NumGC = -1 })
+})

@@ -41,6 +41,15 @@ interface Sample {
   OtherSys: number
 }
 
+/** Freezes a parsed JSON value and everything in it. */
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const item of Object.values(value)) deepFreeze(item)
+    Object.freeze(value)
+  }
+  return value
+}
+
 /** Go's MemStats as a var: scalar fields read per scrape, GC history kept from GC performance entries. */
 export class MemStats implements Var {
   readonly source = builtinSource('memstats')
@@ -60,6 +69,8 @@ export class MemStats implements Var {
   // The last reading as JSON, and when it was taken.
   #text = ''
   #textAt = -Infinity
+  #parsedText = ''
+  #parsed: Record<string, unknown> = {}
   readonly #observer: PerformanceObserver
 
   constructor () {
@@ -74,7 +85,14 @@ export class MemStats implements Var {
   }
 
   value (): Record<string, unknown> {
-    return JSON.parse(this.string())
+    const text = this.string()
+    // Parsed once per reading, not per scrape (the exposition reads the value): frozen, so that
+    // no caller can change what the next one gets.
+    if (text !== this.#parsedText) {
+      this.#parsed = deepFreeze(JSON.parse(text))
+      this.#parsedText = text
+    }
+    return this.#parsed
   }
 
   string (): string {

@@ -6,14 +6,14 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import t, { test, type Test } from 'tap'
-import { scratchApp } from './packed.js'
+import { packedPlugin } from './packed.js'
 import { haveTool, promtoolCheck, startPrometheus } from './prometheus-tools.js'
 
 const primaryScript = join(import.meta.dirname, 'fixtures', 'cluster', 'primary.mjs')
 // The children run the packed plugin, not lib/ under tap's loader: their coverage is not collected
 // (the worker and relay logic is covered in-process by cluster-ipc.test.ts).
 const childEnv: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
-const unpacked = scratchApp('cluster')
+const unpacked = packedPlugin('cluster')
 t.teardown(async () => { await (await unpacked).remove() })
 
 interface Cluster {
@@ -25,9 +25,9 @@ interface Cluster {
 }
 
 async function startCluster (t: Test, env: Record<string, string> = {}): Promise<Cluster> {
-  const plugin = join((await unpacked).dir, 'node_modules', 'fastify-expvar', 'dist', 'index.js')
+  const { entry } = await unpacked
   const child: ChildProcess = spawn(process.execPath, [primaryScript], {
-    env: { ...childEnv, EXPVAR_PLUGIN: plugin, ...env },
+    env: { ...childEnv, EXPVAR_PLUGIN: entry, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
     detached: true
   })

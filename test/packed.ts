@@ -61,6 +61,12 @@ export async function scratchApp (prefix: string, extra: readonly string[] = [])
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
 }
 
+/** The packed plugin's entry (dist/index.js) unpacked in a scratch app, for children that run it as built. */
+export async function packedPlugin (prefix: string): Promise<{ entry: string, remove: () => Promise<void> }> {
+  const { dir, remove } = await scratchApp(prefix)
+  return { entry: join(dir, 'node_modules', 'fastify-expvar', 'dist', 'index.js'), remove }
+}
+
 /** tsc from the repository, run on a project; resolves to its diagnostics ('' when clean). */
 export async function tsc (project: string): Promise<string> {
   const bin = join(root, 'node_modules', 'typescript', 'bin', 'tsc')

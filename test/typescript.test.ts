@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t, { test } from 'tap'
-import { scratchApp } from './packed.js'
+import { packedPlugin } from './packed.js'
 
 const run = promisify(execFile)
 // Children that compile and start apps: minutes, not seconds, on a loaded 2-core machine.
@@ -21,10 +21,10 @@ const childEnv: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAG
 
 // The plugin as tsc compiled it, with source maps, for children that run it without a TypeScript
 // loader: the packed tarball (tap's `before` built and packed it), unpacked in a scratch app.
-let unpacked: Promise<{ dir: string, remove: () => Promise<void> }> | undefined
+let unpacked: ReturnType<typeof packedPlugin> | undefined
 async function compiledPlugin (): Promise<string> {
-  unpacked ??= scratchApp('typescript')
-  return join((await unpacked).dir, 'node_modules', 'fastify-expvar', 'dist', 'index.js')
+  unpacked ??= packedPlugin('typescript')
+  return (await unpacked).entry
 }
 t.teardown(async () => { await (await unpacked)?.remove() })
 

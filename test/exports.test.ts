@@ -1,11 +1,11 @@
 // Every consumer style works from the packed tarball, as it is published: import default, import
 // named, require(), register(import()), and TypeScript sees typed app.expvar under every
 // moduleResolution, with skipLibCheck off.
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'tap'
-import { cleanEnv as env, packed, run, scratchApp, tsc } from './packed.js'
+import { cleanEnv as env, packed, root, run, scratchApp, tsc } from './packed.js'
 
 const consumers: Record<string, string> = {
   'default.mjs': `
@@ -79,32 +79,6 @@ test('the packed tarball works for every consumer style', async (t) => {
   t.same(JSON.parse(ui), { served: [200, 200, 200, 200, 200, 200], uplot: uplotSize }, 'the page and its five assets, uPlot from its package')
 })
 
-// What a TypeScript consumer writes; the @ts-expect-error lines fail the check if they compile.
-const typedConsumer = `
-import Fastify from 'fastify'
-import fastifyExpvar, { Registry, errors, type IntVar } from 'fastify-expvar'
-
-type IsAny<T> = 0 extends 1 & T ? true : false
-const app = Fastify()
-await app.register(fastifyExpvar, { builtins: ['http'], cmdline: { redact: false } })
-const requests: IntVar = app.expvar.int('requests')
-requests.add(1)
-const typedError: IsAny<typeof errors.FST_EXPVAR_WRONG_KIND> = false
-const code: 'FST_EXPVAR_WRONG_KIND' = new errors.FST_EXPVAR_WRONG_KIND('a', 'b', 'c').code
-await app.register(fastifyExpvar, { registry: new Registry({ timeout: 100 }), url: false })
-// @ts-expect-error a var name is a string
-app.expvar.int(42)
-// @ts-expect-error not a builtin
-await app.register(fastifyExpvar, { builtins: ['gc'] })
-// @ts-expect-error prefix is ignored by a fastify-plugin-wrapped plugin, so it is refused: use url
-await app.register(fastifyExpvar, { prefix: '/x' })
-// @ts-expect-error a given registry keeps its own timeout
-await app.register(fastifyExpvar, { registry: new Registry(), timeout: 100 })
-// @ts-expect-error a given registry keeps its own collisions
-await app.register(fastifyExpvar, { registry: new Registry(), collisions: 'error' })
-export { typedError, code }
-`
-
 // A CommonJS TypeScript consumer: require() is the plugin, carrying the named exports.
 const requireConsumer = `
 import fastifyExpvar = require('fastify-expvar')
@@ -125,10 +99,12 @@ const resolutions: Record<string, { module: string, moduleResolution: string, cj
   node10: { module: 'esnext', moduleResolution: 'node10', cjs: false }
 }
 
-test('the packed types check under nodenext, bundler and node10 with skipLibCheck off', async (t) => {
-  const { dir, remove } = await scratchApp('types', ['@types/node'])
+// The type tests in types/ are what a TypeScript consumer writes; each of their @ts-expect-error
+// lines fails the check if the line after it compiles.
+test('the packed types and the type tests in types/ check under nodenext, bundler and node10 with skipLibCheck off', async (t) => {
+  const { dir, remove } = await scratchApp('types', ['@types/node', 'expect-type'])
   t.teardown(remove)
-  await writeFile(join(dir, 'consumer.ts'), typedConsumer)
+  await writeFile(join(dir, 'consumer.ts'), await readFile(join(root, 'types', 'index.test-d.ts'), 'utf8'))
   await writeFile(join(dir, 'require.cts'), requireConsumer)
   const checks = Object.entries(resolutions).map(async ([name, { module, moduleResolution, cjs }]) => {
     const project = join(dir, `tsconfig.${name}.json`)

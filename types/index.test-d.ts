@@ -1,6 +1,9 @@
-// Type tests of the public API, run by tsd against the built declarations.
+// Type tests of the public API. test/exports.test.ts type-checks this file with tsc against the
+// packed declarations, as a consumer's file, under nodenext, bundler and node10 with skipLibCheck
+// off. Every `@ts-expect-error` fails that check if the line after it compiles; expectTypeOf
+// (expect-type) fails it unless the types are identical (toEqualTypeOf) or assignable (toExtend).
+import { expectTypeOf } from 'expect-type'
 import Fastify, { type FastifyPluginAsync } from 'fastify'
-import { expectAssignable, expectError, expectType } from 'tsd'
 import fastifyExpvar, {
   ExpVar, FloatVar, FuncVar, IntVar, MapVar, Registry, StringVar, aggregateWorkers, defineExpvars, errors,
   type ClusterOptions, type FastifyExpvarOptions, type Format, type WorkerAggregator, type KeyValue, type MapKeyValue, type Var, type Writer
@@ -20,78 +23,103 @@ await app.register(fastifyExpvar, {
   timeout: 250
 })
 await app.register(fastifyExpvar, { url: false, registry: new Registry({ logger: app.log }) })
-expectError(await app.register(fastifyExpvar, { builtins: ['gc'] }))
-expectError(await app.register(fastifyExpvar, { collisions: 'ignore' }))
-expectError(await app.register(fastifyExpvar, { url: true }))
-expectError(await app.register(fastifyExpvar, { timeout: '1s' }))
+// @ts-expect-error not a builtin
+await app.register(fastifyExpvar, { builtins: ['gc'] })
+// @ts-expect-error collisions is 'merge' or 'error'
+await app.register(fastifyExpvar, { collisions: 'ignore' })
+// @ts-expect-error url is a path or false
+await app.register(fastifyExpvar, { url: true })
+// @ts-expect-error timeout is a number of milliseconds
+await app.register(fastifyExpvar, { timeout: '1s' })
 await app.register(fastifyExpvar, { ui: true })
 await app.register(fastifyExpvar, { ui: { url: '/ops/vars' } })
-expectAssignable<FastifyExpvarOptions['ui']>({})
-expectError(await app.register(fastifyExpvar, { ui: '/ops/vars' }))
-expectError(await app.register(fastifyExpvar, { ui: { url: false } }))
-expectError(await app.register(fastifyExpvar, { ui: { path: '/ops/vars' } }))
+expectTypeOf({}).toExtend<FastifyExpvarOptions['ui']>()
+// @ts-expect-error ui is true or { url }
+await app.register(fastifyExpvar, { ui: '/ops/vars' })
+// @ts-expect-error the dashboard's url is a path
+await app.register(fastifyExpvar, { ui: { url: false } })
+// @ts-expect-error an unknown key of ui
+await app.register(fastifyExpvar, { ui: { path: '/ops/vars' } })
 
-expectType<Registry>(app.expvar)
-expectType<IntVar>(app.expvar.int('requests'))
-expectType<FloatVar>(app.expvar.float('load'))
-expectType<StringVar>(app.expvar.string('mode'))
-expectType<MapVar>(app.expvar.map('routes'))
-expectType<FuncVar>(app.expvar.func('queue', () => 3))
-expectError(app.expvar.int(42))
-expectError(app.expvar.int('n').add('1'))
-expectError(app.expvar.string('s').set(1))
-expectError(app.expvar.map('m').add(1, 1))
+expectTypeOf(app.expvar).toEqualTypeOf<Registry>()
+expectTypeOf(app.expvar.int('requests')).toEqualTypeOf<IntVar>()
+expectTypeOf(app.expvar.float('load')).toEqualTypeOf<FloatVar>()
+expectTypeOf(app.expvar.string('mode')).toEqualTypeOf<StringVar>()
+expectTypeOf(app.expvar.map('routes')).toEqualTypeOf<MapVar>()
+expectTypeOf(app.expvar.func('queue', () => 3)).toEqualTypeOf<FuncVar>()
+// @ts-expect-error a var name is a string
+app.expvar.int(42)
+// @ts-expect-error an Int adds numbers
+app.expvar.int('n').add('1')
+// @ts-expect-error a String is set to a string
+app.expvar.string('s').set(1)
+// @ts-expect-error a Map key is a string
+app.expvar.map('m').add(1, 1)
 
-expectType<Var>(app.expvar.register('queue', () => 1))
-expectType<Var>(app.expvar.register('async', async () => ({ a: 1 })))
-expectType<Var>(app.expvar.register('custom', { value: () => 1, string: () => '1' }))
-expectType<Var>(app.expvar.register({ name: 'obj', value: () => 1 }))
+expectTypeOf(app.expvar.register('queue', () => 1)).toEqualTypeOf<Var>()
+expectTypeOf(app.expvar.register('async', async () => ({ a: 1 }))).toEqualTypeOf<Var>()
+expectTypeOf(app.expvar.register('custom', { value: () => 1, string: () => '1' })).toEqualTypeOf<Var>()
+expectTypeOf(app.expvar.register({ name: 'obj', value: () => 1 })).toEqualTypeOf<Var>()
 class Example extends ExpVar {
   name = 'example'
   value (): number { return 42 }
 }
-expectType<Var>(app.expvar.register(Example))
-expectType<Var>(app.expvar.register(new Example()))
-expectError(app.expvar.register('x', 42))
-expectError(app.expvar.register({ name: 'x' }))
+expectTypeOf(app.expvar.register(Example)).toEqualTypeOf<Var>()
+expectTypeOf(app.expvar.register(new Example())).toEqualTypeOf<Var>()
+// @ts-expect-error a number is not a var
+app.expvar.register('x', 42)
+// @ts-expect-error a var object needs value()
+app.expvar.register({ name: 'x' })
 
-expectType<Var | undefined>(app.expvar.get('x'))
-expectType<boolean>(app.expvar.delete('x'))
-expectType<string[]>(app.expvar.names())
-app.expvar.do((kv) => { expectType<KeyValue>(kv); expectType<string>(kv.value.string()) })
-app.expvar.map('m').do((kv) => { expectType<MapKeyValue>(kv); expectType<Var | null>(kv.value) })
-expectType<Promise<Record<string, unknown>>>(app.expvar.snapshot())
-expectType<Promise<string>>(app.expvar.document({ vars: ['a'] }))
+expectTypeOf(app.expvar.get('x')).toEqualTypeOf<Var | undefined>()
+expectTypeOf(app.expvar.delete('x')).toEqualTypeOf<boolean>()
+expectTypeOf(app.expvar.names()).toEqualTypeOf<string[]>()
+app.expvar.do((kv) => { expectTypeOf(kv).toEqualTypeOf<KeyValue>(); expectTypeOf(kv.value.string()).toEqualTypeOf<string>() })
+app.expvar.map('m').do((kv) => { expectTypeOf(kv).toEqualTypeOf<MapKeyValue>(); expectTypeOf(kv.value).toEqualTypeOf<Var | null>() })
+expectTypeOf(app.expvar.snapshot()).toEqualTypeOf<Promise<Record<string, unknown>>>()
+expectTypeOf(app.expvar.document({ vars: ['a'] })).toEqualTypeOf<Promise<string>>()
 
-expectAssignable<FastifyPluginAsync>(defineExpvars(Example, new Example(), { name: 'x', value: () => 1 }))
-expectError(defineExpvars(42))
-expectAssignable<FastifyExpvarOptions>({ cmdline: true })
-expectAssignable<Error>(new errors.FST_EXPVAR_INVALID_OPTION('a', 'b'))
+expectTypeOf(defineExpvars(Example, new Example(), { name: 'x', value: () => 1 })).toExtend<FastifyPluginAsync>()
+// @ts-expect-error a number is not a var
+defineExpvars(42)
+expectTypeOf({ cmdline: true }).toExtend<FastifyExpvarOptions>()
+expectTypeOf(new errors.FST_EXPVAR_INVALID_OPTION('a', 'b')).toExtend<Error>()
+// The coded errors are typed, not any, whichever moduleResolution reads them.
+expectTypeOf(errors.FST_EXPVAR_WRONG_KIND).not.toBeAny()
+expectTypeOf(new errors.FST_EXPVAR_WRONG_KIND('a', 'b', 'c').code).toEqualTypeOf<'FST_EXPVAR_WRONG_KIND'>()
 
 // Refused at run time, so refused by the types too.
-expectError(await app.register(fastifyExpvar, { prefix: '/x' }))
-expectError(await app.register(fastifyExpvar, { registry: new Registry(), timeout: 100 }))
-expectError(await app.register(fastifyExpvar, { registry: new Registry(), collisions: 'error' }))
+// @ts-expect-error prefix is ignored by a fastify-plugin-wrapped plugin, so it is refused: use url
+await app.register(fastifyExpvar, { prefix: '/x' })
+// @ts-expect-error a given registry keeps its own timeout
+await app.register(fastifyExpvar, { registry: new Registry(), timeout: 100 })
+// @ts-expect-error a given registry keeps its own collisions
+await app.register(fastifyExpvar, { registry: new Registry(), collisions: 'error' })
 await app.register(fastifyExpvar, { cluster: true })
 await app.register(fastifyExpvar, { cluster: { timeout: 500 } })
-expectAssignable<ClusterOptions>({})
-expectError(await app.register(fastifyExpvar, { cluster: { timeout: '1s' } }))
-expectError(await app.register(fastifyExpvar, { cluster: { workers: 4 } }))
-expectType<WorkerAggregator>(aggregateWorkers())
-expectType<void>(aggregateWorkers().stop())
-expectAssignable<Error>(new errors.FST_EXPVAR_NOT_PRIMARY())
+expectTypeOf({}).toExtend<ClusterOptions>()
+// @ts-expect-error the cluster's timeout is a number of milliseconds
+await app.register(fastifyExpvar, { cluster: { timeout: '1s' } })
+// @ts-expect-error an unknown key of cluster
+await app.register(fastifyExpvar, { cluster: { workers: 4 } })
+expectTypeOf(aggregateWorkers()).toEqualTypeOf<WorkerAggregator>()
+expectTypeOf(aggregateWorkers().stop()).toEqualTypeOf<void>()
+expectTypeOf(new errors.FST_EXPVAR_NOT_PRIMARY()).toExtend<Error>()
 // Prometheus: the option and registry.metrics().
 await app.register(fastifyExpvar, { prometheus: true })
 await app.register(fastifyExpvar, { prometheus: { url: '/metrics', namespace: 'shop' } })
-expectError(await app.register(fastifyExpvar, { prometheus: { url: 1 } }))
-expectError(await app.register(fastifyExpvar, { prometheus: 'yes' }))
-expectType<Promise<string>>(app.expvar.metrics())
-expectType<Promise<string>>(app.expvar.metrics({ openmetrics: true, namespace: 'shop', vars: ['requests'] }))
-expectError(app.expvar.metrics({ openmetrics: 'yes' }))
+// @ts-expect-error the exposition's url is a path
+await app.register(fastifyExpvar, { prometheus: { url: 1 } })
+// @ts-expect-error prometheus is true or an object
+await app.register(fastifyExpvar, { prometheus: 'yes' })
+expectTypeOf(app.expvar.metrics()).toEqualTypeOf<Promise<string>>()
+expectTypeOf(app.expvar.metrics({ openmetrics: true, namespace: 'shop', vars: ['requests'] })).toEqualTypeOf<Promise<string>>()
+// @ts-expect-error openmetrics is a boolean
+app.expvar.metrics({ openmetrics: 'yes' })
 
 // A format of your own: write in one piece, or open() a writer that gets a reading at a time.
 const lines: Format = { id: 'lines', own: 'value', write: (readings) => readings.map((reading) => reading.name).join('\n') }
-expectType<Promise<string>>(app.expvar.scrape(lines))
+expectTypeOf(app.expvar.scrape(lines)).toEqualTypeOf<Promise<string>>()
 const sliced: Format = {
   ...lines,
   open (): Writer {
@@ -99,5 +127,7 @@ const sliced: Format = {
     return { add: (reading) => { out += reading.name + '\n' }, end: () => out }
   }
 }
-expectType<Promise<string>>(app.expvar.scrape(sliced, { vars: ['requests'] }))
-expectError<Format>({ ...lines, open: () => ({ add: () => {} }) })
+expectTypeOf(app.expvar.scrape(sliced, { vars: ['requests'] })).toEqualTypeOf<Promise<string>>()
+// @ts-expect-error a writer's end() is required
+const unended: Format = { ...lines, open: () => ({ add: () => {} }) }
+export { unended }

@@ -173,7 +173,9 @@ function fitLimit (entries: string[], written: Reading[], length: number, fail: 
 export function frame (entries: string[]): string {
   if (entries.length === 0) return '{\n\n}\n'
   // One join, so that the document is one flat string: the socket then copies it without first
-  // flattening a tree of concatenations.
+  // flattening a tree of concatenations. join() returns a lone entry as it is, so one entry is
+  // joined with the framing.
+  if (entries.length === 1) return ['{\n', entries[0], '\n}\n'].join('')
   entries[0] = '{\n' + entries[0]
   entries[entries.length - 1] += '\n}\n'
   return entries.join(',\n')

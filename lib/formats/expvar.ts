@@ -1,13 +1,16 @@
 // Go's /debug/vars document: "{\n", `"name": value` entries joined by ",\n", then "\n}\n".
 import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach } from '../collect.js'
-import { MAX_TEXT, quote, writeJSON } from '../json.js'
+import { MAX_TEXT, quote, writeAgain, type Written } from '../json.js'
 
 // "{\n" + "\n}\n", and ",\n" between entries.
 const FRAME = 5
 const SEPARATOR = 2
 
 // Entries per reusable chunk of the document: small enough that one changed var rebuilds little.
-const CHUNK = 256
+const CHUNK = 32
+// A quoted name is at most this many times as long as the name, plus its quotes (\u0000 for one
+// character): a bound of the document's length that needs no quoting.
+const QUOTED_PER_CHARACTER = 6
 
 /** Text of the document between its framing, with its UTF-8 made when first sent. */
 interface Piece {
@@ -92,6 +95,9 @@ export function expvarFormat (): CoreFormat<ExpvarDocument> {
     }
     return quoted
   }
+  // The text of each value written from its value (a Func's, say), and its tokens: a value that
+  // is the same data again is not written again.
+  let written = new Map<string, Written>()
   // The last document in chunks of CHUNK entries: a chunk whose names and texts are the same
   // again (handles return the same string while unchanged) is reused as text, and when every
   // chunk is, the document itself.
@@ -120,29 +126,35 @@ export function expvarFormat (): CoreFormat<ExpvarDocument> {
   const open = (fail: Fail): CoreWriter<ExpvarDocument> => {
     const names: string[] = []
     const texts: string[] = []
-    const written: Reading[] = []
-    let length = FRAME
+    const readings: Reading[] = []
+    // At least the document's length: each name counted as quoted at its longest.
+    let bound = FRAME
     return {
       add (reading) {
         let text = reading.text
         if (text === undefined) {
           try {
-            text = writeJSON(reading.value)
+            const last = written.get(reading.name)
+            const now = writeAgain(reading.value, last)
+            if (now !== last) written.set(reading.name, now)
+            text = now.text
           } catch (err) {
             fail(reading, err)
             return
           }
         }
-        length += prefix(reading.name).length + text.length + SEPARATOR
+        bound += QUOTED_PER_CHARACTER * reading.name.length + 4 + text.length + SEPARATOR
         names.push(reading.name)
         texts.push(text)
-        written.push(reading)
+        readings.push(reading)
       },
       end () {
         if (prefixes.size > 2 * names.length + 64) prefixes = new Map()
-        if (length <= MAX_TEXT) return framed(names, texts)
+        if (written.size > names.length + 64) written = new Map()
+        if (bound <= MAX_TEXT) return framed(names, texts)
         const entries = names.map((name, i) => prefix(name) + (texts[i] as string))
-        fitLimit(entries, written, length, fail)
+        // Left out until it fits, if it does not (the bound counted every name as escaped).
+        fitLimit(entries, readings, entries.reduce((sum, entry) => sum + entry.length + SEPARATOR, FRAME - SEPARATOR), fail)
         chunks = []
         document = undefined
         return new ExpvarDocument(entries.map((text) => ({ text })))

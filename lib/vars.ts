@@ -39,7 +39,11 @@ function checkKey (method: string, key: unknown): void {
  * be text. Throws when string() returns anything else.
  */
 export function ownText (v: Var): string {
-  const text: unknown = v.string()
+  return checkText(v.string())
+}
+
+/** What a var's string() returned, when it is text; throws otherwise. */
+function checkText (text: unknown): string {
   if (typeof text !== 'string') throw new TypeError(`string() returned ${text === null ? 'null' : typeof text}, not a string of JSON`)
   return text
 }
@@ -231,7 +235,9 @@ export class MapVar implements api.MapVar {
     const keys = this.sortedKeys()
     for (let i = 0; i < keys.length; i++) {
       const item = this.items[i]
-      const written = item == null ? 'null' : ownText(item)
+      // Called here, not through ownText: this call site sees the map's own items (most often
+      // IntVars alone), which V8 then calls directly; ownText's sees every kind of var.
+      const written = item == null ? 'null' : checkText(item.string())
       if (written !== this.parts[2 * i + 2]) {
         this.parts[2 * i + 2] = written
         this.text = null

@@ -296,8 +296,9 @@ test('an app with expvar/ or another near miss instead of expvars/ is warned abo
 })
 
 test('a .ts var file no TypeScript loader handles fails naming the file and the remedy', async (t) => {
-  // tap runs this file under tsx, which takes every .ts file; a scoped loader, as ts-node is, leaves
-  // some to Node. (typescript.test.ts proves the same without any loader, in a child process.)
+  // tap's TypeScript loader takes every .ts file outside node_modules; a loader scoped to some
+  // folders leaves the others to Node. (typescript.test.ts proves the same without any loader, in
+  // a child process.)
   register(pathToFileURL(join(import.meta.dirname, 'fixtures', 'scoped-loader.mjs')))
   const root = join(await mkdtemp(join(tmpdir(), 'expvar-ts-')), 'outside-scope')
   t.teardown(() => rm(dirname(root), { recursive: true, force: true }))

@@ -107,12 +107,30 @@ export interface Written {
  * walk that allocates nothing, several times cheaper than JSON.stringify's copy of the text.
  */
 export function writeAgain (value: unknown, last: Written | undefined): Written {
-  if (last !== undefined && last.tokens !== null && matches(value, last.tokens, 0) === last.tokens.length) return last
+  // The walk reads keys with for-in, which also yields Object.prototype's enumerable ones, where
+  // JSON.stringify writes own keys only: while Object.prototype has any, nothing is reused.
+  const inherits = hasInherited()
+  if (!inherits && last !== undefined && last.tokens !== null && matches(value, last.tokens, 0) === last.tokens.length) return last
   if (typeof value === 'string') return { text: quote(value), tokens: [value] }
   if (!isPlainData(value)) return { text: write(value, []), tokens: null }
+  const text = writePlain(value)
+  // At most one token per character of the text: a long text's tokens would be one more array of
+  // about that length, and an array past V8's limit aborts the process.
+  if (inherits || text.length > MAX_TOKENS) return { text, tokens: null }
   const tokens: unknown[] = []
   tokensOf(value, tokens)
-  return { text: writePlain(value), tokens }
+  return { text, tokens }
+}
+
+// A value whose text is longer is written again at every scrape, as every value was before.
+const MAX_TOKENS = 1 << 20
+const NOTHING = {}
+
+/** True while Object.prototype has an enumerable property, which for-in would yield for any object. */
+function hasInherited (): boolean {
+  // eslint-disable-next-line no-unreachable-loop -- one key is enough to tell
+  for (const _ in NOTHING) return true
+  return false
 }
 
 // A plain value's tokens: a leaf as itself; an object as OBJECT, each key and its tokens, END;

@@ -97,3 +97,38 @@ test('Funcs deleted by the hundred leave a document of those that remain', async
   for (let i = 0; i < 3; i++) registry.func(`g${i}`, () => ({ i: i + 10 }))
   t.equal(await registry.document(), '{\n"f000": {"i":0},\n"g0": {"i":10},\n"g1": {"i":11},\n"g2": {"i":12}\n}\n')
 })
+
+test('while Object.prototype has an enumerable key, a value is written anew at every scrape', async (t) => {
+  let value: unknown = {}
+  const registry = new Registry()
+  registry.func('pool', () => value)
+  t.equal(await registry.document(), '{\n"pool": {}\n}\n')
+  // eslint-disable-next-line no-extend-native -- what an old dependency may do, and what this test is about
+  Object.defineProperty(Object.prototype, 'x', { value: 1, enumerable: true, configurable: true, writable: true })
+  t.teardown(() => { delete (Object.prototype as Record<string, unknown>).x })
+  const fresh = async (): Promise<string> => {
+    const other = new Registry()
+    other.func('pool', () => value)
+    return await other.document()
+  }
+  t.equal(await registry.document(), '{\n"pool": {}\n}\n', 'for-in now yields x for {}, JSON.stringify does not')
+  value = { x: 1 }
+  t.equal(await registry.document(), await fresh(), 'an own x after an inherited one')
+  t.match(await registry.document(), /"pool": \{"x":1\}/)
+  value = {}
+  t.equal(await registry.document(), '{\n"pool": {}\n}\n', 'and back')
+  value = 'text'
+  t.equal(await registry.document(), '{\n"pool": "text"\n}\n', 'a string is written too')
+})
+
+test('a value whose text is longer than a megabyte is written anew at every scrape', async (t) => {
+  const list = Array.from({ length: 300_000 }, (_, i) => i)
+  const registry = new Registry()
+  registry.func('list', () => list)
+  const first = await registry.document()
+  t.ok(first.length > 1 << 20, 'more than a megabyte')
+  list[0] = -1
+  const second = await registry.document()
+  t.ok(second.startsWith('{\n"list": [-1,1,2,'), 'the change in place is written')
+  t.equal(second.length, first.length + 1)
+})

@@ -48,6 +48,12 @@ export interface Registration {
   failing: boolean
   /** The thenable its value last was: a scrape that gets the same one again waits on this watch. */
   watch: Watch | null
+  /**
+   * Its last reading as text, made again only when the text, name or metadata changed: most vars
+   * are the same from scrape to scrape, and a reading kept for many event-loop turns of a large
+   * scrape outlives the young generation, so each new one was old-space garbage.
+   */
+  reading: Reading | null
 }
 
 /** A published name with its registrations, in registration order. */
@@ -234,10 +240,17 @@ class Scrape<T> {
   /** A self-rendering var, read as the format reads it. */
   #own (entry: Entry, registration: Registration): Reading | undefined {
     try {
-      const text = this.format.own === 'text' ? ownText(registration.var) : undefined
-      const value = text === undefined ? registration.var.value() : undefined
+      if (this.format.own === 'value') {
+        const value = registration.var.value()
+        registration.failing = false
+        return { name: entry.name, kind: registration.kind, meta: entry.meta, value }
+      }
+      const text = ownText(registration.var)
       registration.failing = false
-      return { name: entry.name, kind: registration.kind, meta: entry.meta, value, text }
+      const last = registration.reading
+      if (last !== null && last.text === text && last.name === entry.name && last.meta === entry.meta) return last
+      registration.reading = { name: entry.name, kind: registration.kind, meta: entry.meta, value: undefined, text }
+      return registration.reading
     } catch (err) {
       failRegistration(this.log, entry.name, registration, err)
       return undefined

@@ -329,7 +329,7 @@ export class Registry implements api.Registry {
     } else {
       this.#checkConflict(entry, meta)
     }
-    entry.registrations = [...entry.registrations, { var: v, kind: kindOf(v), origin, meta, failing: false, watch: null }]
+    entry.registrations = [...entry.registrations, { var: v, kind: kindOf(v), origin, meta, failing: false, watch: null, reading: null }]
     entry.meta = combineMeta(entry.meta, meta)
     // A new registration may clash where the old ones merged: warn anew.
     entry.clashWarned = false

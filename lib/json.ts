@@ -95,8 +95,11 @@ export function writeJSON (value: unknown): string {
   return writePlain(value)
 }
 
-/** A value's text with, for plain data, its tokens: a later value with the same tokens has the same text. */
-export interface Written {
+/**
+ * A value's text kept for the next scrape with, for plain data, its tokens: a later value with the
+ * same tokens has the same text.
+ */
+export interface TextMemo {
   readonly text: string
   readonly tokens: readonly unknown[] | null
 }
@@ -106,7 +109,7 @@ export interface Written {
  * written from: the same leaves under the same keys in the same order. Telling that takes a
  * walk that allocates nothing, several times cheaper than JSON.stringify's copy of the text.
  */
-export function writeAgain (value: unknown, last: Written | undefined): Written {
+export function writeAgain (value: unknown, last: TextMemo | undefined): TextMemo {
   // The walk reads keys with for-in, which also yields Object.prototype's enumerable ones, where
   // JSON.stringify writes own keys only: while Object.prototype has any, nothing is reused.
   const inherits = hasInherited()

@@ -1,6 +1,6 @@
 // Go's /debug/vars document: "{\n", `"name": value` entries joined by ",\n", then "\n}\n".
 import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach } from '../collect.js'
-import { MAX_TEXT, quote, writeAgain, type Written } from '../json.js'
+import { MAX_TEXT, quote, type TextMemo, writeAgain } from '../json.js'
 
 // "{\n" + "\n}\n", and ",\n" between entries.
 const FRAME = 5
@@ -104,7 +104,7 @@ export function expvarFormat (): CoreFormat<ExpvarDocument> {
   }
   // The text of each value written from its value (a Func's, say), and its tokens: a value that
   // is the same data again is not written again.
-  let written = new Map<string, Written>()
+  let memos = new Map<string, TextMemo>()
   // The last document in chunks of CHUNK entries: a chunk whose names and texts are the same
   // again (handles return the same string while unchanged) is reused as text, and when every
   // chunk is, the document itself.
@@ -145,9 +145,9 @@ export function expvarFormat (): CoreFormat<ExpvarDocument> {
         let text = reading.text
         if (text === undefined) {
           try {
-            const last = written.get(reading.name)
+            const last = memos.get(reading.name)
             const now = writeAgain(reading.value, last)
-            if (now !== last) written.set(reading.name, now)
+            if (now !== last) memos.set(reading.name, now)
             text = now.text
           } catch (err) {
             fail(reading, err)
@@ -166,7 +166,7 @@ export function expvarFormat (): CoreFormat<ExpvarDocument> {
         readings.length = count
         spare = lists
         if (prefixes.size > 2 * names.length + 64) prefixes = new Map()
-        if (written.size > names.length + 64) written = new Map()
+        if (memos.size > names.length + 64) memos = new Map()
         if (bound <= MAX_TEXT) return framed(names, texts)
         const entries = names.map((name, i) => prefix(name) + (texts[i] as string))
         // Left out until it fits, if it does not (the bound counted every name as escaped).

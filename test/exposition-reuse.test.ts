@@ -13,7 +13,7 @@ interface State {
   clash: boolean
   /** `ratio` as a Float handle, or else as a function. */
   float: boolean
-  /** Ints that only make the registry larger. */
+  /** Ints that make the registry larger than one chunk of the output (32 families), so that some chunks are reused. */
   many: number
 }
 

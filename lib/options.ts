@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { BuiltinName, ClusterOptions, CmdlineOptions, ExpvarRouteOptions, FastifyExpvarOptions, PrometheusOptions, UiOptions } from '../types/index.js'
 import { BUILTIN_NAMES } from './builtins/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
-import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition.js'
+import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
 import { isTimeout, Registry, TIMEOUT_EXPECTED } from './registry.js'
 
 export const DEFAULT_URL = '/debug/vars'

@@ -1,6 +1,6 @@
 // The exposition writer's input from a cluster: readings of one var from several workers, each with constant labels.
 import { test } from 'tap'
-import { writeExposition, type ExpositionReading } from '../lib/formats/exposition.js'
+import { writeExposition, type ExpositionReading } from '../lib/formats/exposition/writer.js'
 
 // The cluster mode hands the writer such readings (one per worker); nothing else in the plugin
 // adds constant labels yet, so this contract is held here, on the writer itself.

@@ -1,6 +1,6 @@
 // The `eventloop` var: event-loop delay and utilization over the window since the previous scrape.
 import type { FastifyPluginAsync } from 'fastify'
-import { type Exposer, field, scaled, single } from '../formats/exposition.js'
+import { type Exposer, field, scaled, single } from '../families.js'
 import { publishBuiltin } from './publish.js'
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
 

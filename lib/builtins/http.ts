@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ServerResponse } from 'node:http'
-import { type Exposer, field, type MetricSample, single } from '../formats/exposition.js'
+import { type Exposer, field, type MetricSample, single } from '../families.js'
 import { publishBuiltin } from './publish.js'
 
 /** Plain counters, incremented by the hook and the listener: two additions per request. */

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { constants, performance, PerformanceObserver, type NodeGCPerformanceDetail, type PerformanceEntry } from 'node:perf_hooks'
 import v8 from 'node:v8'
 import type { Var } from '../../types/index.js'
-import { type Exposer, field, scaled, single } from '../formats/exposition.js'
+import { type Exposer, field, scaled, single } from '../families.js'
 import { numberJSON, writeJSON } from '../json.js'
 import { builtinSource, publishBuiltin } from './publish.js'
 

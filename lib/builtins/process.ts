@@ -1,7 +1,7 @@
 // The `process` var: who and where this process is, and what memory it holds.
 import type { FastifyPluginAsync } from 'fastify'
 import v8 from 'node:v8'
-import { type Exposer, field, type MetricFamily, type MetricSample, single } from '../formats/exposition.js'
+import { type Exposer, field, type MetricFamily, type MetricSample, single } from '../families.js'
 import { publishBuiltin } from './publish.js'
 
 // V8 names its spaces `new_space`, `old_space`, …; prom-client's `space` label drops the suffix.

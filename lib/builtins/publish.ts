@@ -1,7 +1,7 @@
 // How a builtin publishes: through the public registry, and only for as long as its instance lives.
 import type { FastifyInstance } from 'fastify'
 import type { Var } from '../../types/index.js'
-import type { Exposer } from '../formats/exposition.js'
+import type { Exposer } from '../families.js'
 import { EXPOSE, type Registry } from '../registry.js'
 
 /** How a builtin is named as the source of its var in logs and collision errors. */

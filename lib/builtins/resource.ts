@@ -1,6 +1,6 @@
 // The `resource` var: process.resourceUsage() under getrusage(2)'s names, as django-expvar-resource reports them.
 import type { FastifyPluginAsync } from 'fastify'
-import { type Exposer, field, single } from '../formats/exposition.js'
+import { type Exposer, field, single } from '../families.js'
 import { publishBuiltin } from './publish.js'
 
 const US_PER_S = 1e6

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 import type { ExpvarRouteOptions } from '../../types/index.js'
 import type { Cluster } from '../cluster/index.js'
-import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../formats/exposition.js'
+import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../formats/exposition/writer.js'
 import type { Registry } from '../registry.js'
 
 // Prometheus asks for OpenMetrics first; anything else (curl, an older scraper) gets text 0.0.4.

@@ -1,44 +1,9 @@
 // The Prometheus exposition formats, text 0.0.4 and OpenMetrics 1.0.0, written from a scrape's readings.
-import { type Fail, type Format, type Reading, writeEach, type Writer } from '../collect.js'
-
-/** What a builtin or a var's value becomes: a metric family, before it is written. */
-export interface MetricFamily {
-  /** The family's name; a counter's without `_total` (the writer adds it to the samples). */
-  readonly name: string
-  readonly type: 'counter' | 'gauge' | 'untyped' | 'histogram'
-  readonly help: string
-  readonly samples: readonly MetricSample[]
-}
-
-export interface MetricSample {
-  /** A histogram's `_bucket`, `_sum` or `_count`; nothing for the other types. */
-  readonly suffix?: '_bucket' | '_sum' | '_count'
-  readonly labels?: Readonly<Record<string, string>>
-  readonly value: number | bigint
-}
-
-/** A builtin's mapping of its value to prom-client's families. */
-export type Exposer = (value: unknown) => MetricFamily[]
-
-/** The field at path in a value, or undefined: builtins read their values through it, never trusting their shape. */
-export function field (value: unknown, ...path: string[]): unknown {
-  let at = value
-  for (const key of path) {
-    if (typeof at !== 'object' || at === null) return undefined
-    at = (at as Record<string, unknown>)[key]
-  }
-  return at
-}
-
-/** A one-sample family of a builtin (a field that is not a number gives no sample). */
-export function single (name: string, type: MetricFamily['type'], help: string, value: unknown): MetricFamily {
-  return { name, type, help, samples: [{ value: value as number }] }
-}
-
-/** A number field divided into a base unit (ns to s, µs to s); undefined when it is not a number. */
-export function scaled (value: unknown, divisor: number): number | undefined {
-  return typeof value === 'number' ? value / divisor : undefined
-}
+import { type Fail, type Format, type Reading, writeEach, type Writer } from '../../collect.js'
+import type { MetricFamily, MetricSample } from '../../families.js'
+import { cachedName, DEFAULT_LABEL, familyName, namesOf } from './names.js'
+import { ExpositionMemo, type Plan, type Rendered, sameShape, sameSources, sameTokens, writeChunk, type Written, CHUNK, type Chunk } from './reuse.js'
+import { ENTER, LEAVE, mapTokens, type Token, tokensOf } from './tokens.js'
 
 /** The part of a scrape's reading this format reads. */
 export interface ExpositionReading {
@@ -64,30 +29,9 @@ export interface ExpositionOptions<R extends ExpositionReading = ExpositionReadi
   readonly fail: (reading: R, err: unknown) => void
 }
 
-export const DEFAULT_LABEL = 'key'
-const COMBINING_MARKS = /[\u0300-\u036f]/g
-// A name prefix in snake_case, so that the names it starts stay promtool-clean.
-const NAMESPACE = /^[a-z_][a-z0-9_]*$/
-export const NAMESPACE_EXPECTED = 'a snake_case Prometheus name prefix ([a-z_][a-z0-9_]*) or ""'
-
-export function isNamespace (value: unknown): value is string {
-  return value === '' || (typeof value === 'string' && NAMESPACE.test(value))
-}
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
-export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
 
-/**
- * A Prometheus name for any string: snake_case, lower case, `[a-z0-9_]` only, one `_` for each run
- * of anything else, and a leading `_` before a digit. Stricter than the format requires (it allows
- * capitals and `:`): promtool's lint refuses camelCase and colons (reserved for recording rules), and
- * a run of `__` (reserved for Prometheus' own labels), and Go-style names are camelCase. Accented
- * letters lose their accents (`ü` → `u`) rather than become `_`, which would split words.
- */
-export function metricName (raw: string): string {
-  const snake = raw.normalize('NFKD').replace(COMBINING_MARKS, '').replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase()
-  const name = snake.replace(/[^a-z0-9]+/g, '_')
-  return /^[0-9]/.test(name) ? '_' + name : name
-}
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
 
 // Both formats escape these three in label values; OpenMetrics the same in HELP, text 0.0.4 only
 // the backslash and the newline there.
@@ -114,169 +58,6 @@ function writeLabels (labels: Readonly<Record<string, string>> | undefined, cons
     }
   }
   return out === '' ? '' : '{' + out + '}'
-}
-
-/** A family as one reading writes it: its header and sample lines, and the names its lines use. */
-interface Rendered {
-  readonly family: MetricFamily
-  /** The var (and path in its value) the family belongs to: readings of the same var share it. */
-  readonly owner: string
-  readonly names: readonly string[]
-  readonly header: string
-  readonly lines: string
-}
-
-/** A family of the output: the first reading's family that has its name, and where its lines come from. */
-interface Written {
-  readonly family: MetricFamily
-  readonly owner: string
-  /** The indexes of the readings' families whose lines it has, in order: the first one's header is its header. */
-  readonly from: [reading: number, family: number][]
-}
-
-/**
- * What an ordinary var's reading became at the last scrape, and from what: its kind, its
- * metadata and its value's numeric leaves as tokens. The same again is the same text.
- */
-interface Memo {
-  readonly kind: string
-  readonly map: boolean
-  readonly help: string | undefined
-  readonly type: string | undefined
-  readonly label: string | undefined
-  readonly value: unknown
-  readonly tokens: readonly Token[]
-  readonly rendered: readonly Rendered[]
-}
-
-/** Where each family of the output gets its header and lines: indexes of the readings' families. */
-type Plan = readonly (readonly (readonly [reading: number, family: number])[])[]
-
-/** A format's memory of its last scrape: each ordinary var's families, and how the readings' families became the output. */
-export class ExpositionMemo {
-  readonly vars = new Map<string, Memo>()
-  /** The last scrape's readings' families, in order, and the output and clashes they made. */
-  added: readonly (readonly Rendered[])[] = []
-  plan: Plan = []
-  clashes: readonly (readonly [reading: number, err: Error])[] = []
-  /** The last output in chunks of CHUNK families, each with the families it was written from. */
-  chunks: Chunk[] = []
-}
-
-/** Families per chunk of the output: a chunk made of the same families as last time is the same text. */
-const CHUNK = 32
-
-interface Chunk {
-  readonly sources: readonly Rendered[]
-  readonly text: string
-}
-
-/**
- * Whether two readings' families have the same names, types and owners (the names their lines
- * use follow from name and type): then they clash with the same others, or with none, alike.
- */
-function sameShape (a: readonly Rendered[], b: readonly Rendered[]): boolean {
-  if (a === b) return true
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as Rendered
-    const y = b[i] as Rendered
-    if (x.owner !== y.owner || x.family.name !== y.family.name || x.family.type !== y.family.type) return false
-  }
-  return true
-}
-
-/** The names a family's lines use in either format: two families must not share one. */
-function namesOf (family: MetricFamily): string[] {
-  const { name, type } = family
-  if (type === 'counter') return [name, name + '_total']
-  if (type === 'histogram') return [name, name + '_bucket', name + '_sum', name + '_count']
-  return [name]
-}
-
-function numeric (value: unknown): number | bigint | undefined {
-  if (typeof value === 'number' || typeof value === 'bigint') return value
-  if (typeof value === 'boolean') return value ? 1 : 0
-  return undefined
-}
-
-/**
- * A value's numeric leaves, flat: a key and its number, or a key, ENTER, the tokens of the object
- * under it and LEAVE; a number alone for a value that is itself one. Strings, nulls and arrays
- * have none. Read once per scrape: both the comparison with the last scrape and the samples use it.
- */
-type Token = string | number | bigint | typeof ENTER | typeof LEAVE
-const ENTER = Symbol('enter')
-const LEAVE = Symbol('leave')
-
-function isWalked (value: unknown): value is object {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Set) && !ArrayBuffer.isView(value)
-}
-
-function tokensOf (value: unknown): Token[] {
-  const n = numeric(value)
-  if (n !== undefined) return [n]
-  const out: Token[] = []
-  if (isWalked(value)) walk(value, [], out, [])
-  return out
-}
-
-function walk (value: object, path: string[], out: Token[], ancestors: unknown[]): void {
-  if (ancestors.includes(value)) throw new TypeError(`the value has a cycle at ${path.join('.')}`)
-  ancestors.push(value)
-  const entries: Iterable<[unknown, unknown]> = value instanceof Map ? value.entries() : Object.entries(value)
-  for (const [key, child] of entries) {
-    const name = String(key)
-    const n = numeric(child)
-    if (n !== undefined) {
-      out.push(name, n)
-    } else if (isWalked(child)) {
-      path.push(name)
-      out.push(name, ENTER)
-      walk(child, path, out, ancestors)
-      out.push(LEAVE)
-      path.pop()
-    }
-  }
-  ancestors.pop()
-}
-
-/** A Map's samples, flat: each key with a numeric value, then the value. */
-function mapTokens (value: object): Token[] {
-  const out: Token[] = []
-  for (const key of Object.keys(value)) {
-    const n = numeric((value as Record<string, unknown>)[key])
-    if (n !== undefined) out.push(key, n)
-  }
-  return out
-}
-
-function sameTokens (a: readonly Token[], b: readonly Token[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== b[i]) return false
-  }
-  return true
-}
-
-// Sanitising was most of the writer's time per family, and a service's names repeat at every
-// scrape: each format keeps the names it made. Bounded, for vars whose keys are ever new.
-const MAX_NAMES = 50_000
-
-function cachedName (names: Map<string, string>, raw: string): string {
-  let name = names.get(raw)
-  if (name === undefined) {
-    if (names.size >= MAX_NAMES) names.clear()
-    name = metricName(raw)
-    names.set(raw, name)
-  }
-  return name
-}
-
-/** A counter's family name: without a `_total` the var's name may already end in. */
-function familyName (names: Map<string, string>, raw: string, type: MetricFamily['type']): string {
-  const name = cachedName(names, raw)
-  return type === 'counter' && name.endsWith('_total') && name !== '_total' ? name.slice(0, -6) : name
 }
 
 /** Whether a reading is read as a Map: one family, a sample per key. */
@@ -431,34 +212,6 @@ export function openExposition<R extends ExpositionReading> (options: Exposition
     return out.join('')
   }
   return { add, end }
-}
-
-/** Whether the families of the plan's from..to are, in order, the sources of a kept chunk. */
-function sameSources (plan: Plan, from: number, to: number, at: (index: readonly [number, number]) => Rendered, sources: readonly Rendered[]): boolean {
-  let k = 0
-  for (let f = from; f < to; f++) {
-    for (const index of plan[f] as Plan[number]) {
-      if (at(index) !== sources[k++]) return false
-    }
-  }
-  return k === sources.length
-}
-
-/** The text of the plan's families from..to: each one's header, then the lines of every reading's family of that name. */
-function writeChunk (plan: Plan, from: number, to: number, at: (index: readonly [number, number]) => Rendered): Chunk {
-  const sources: Rendered[] = []
-  const out: string[] = []
-  for (let f = from; f < to; f++) {
-    const indexes = plan[f] as Plan[number]
-    let lines = ''
-    for (const index of indexes) {
-      const rendered = at(index)
-      sources.push(rendered)
-      lines += rendered.lines
-    }
-    if (lines !== '') out.push(at(indexes[0] as [number, number]).header, lines)
-  }
-  return { sources, text: out.join('') }
 }
 
 /** The output's families from the readings' families, in order, and the readings left out because a name they need is taken. */

@@ -1,0 +1,56 @@
+// Prometheus names: the sanitising of any string into one, the namespace, and the names a family's lines use.
+import type { MetricFamily } from '../../families.js'
+
+export const DEFAULT_LABEL = 'key'
+
+const COMBINING_MARKS = /[\u0300-\u036f]/g
+
+// A name prefix in snake_case, so that the names it starts stay promtool-clean.
+const NAMESPACE = /^[a-z_][a-z0-9_]*$/
+
+export const NAMESPACE_EXPECTED = 'a snake_case Prometheus name prefix ([a-z_][a-z0-9_]*) or ""'
+
+export function isNamespace (value: unknown): value is string {
+  return value === '' || (typeof value === 'string' && NAMESPACE.test(value))
+}
+
+/**
+ * A Prometheus name for any string: snake_case, lower case, `[a-z0-9_]` only, one `_` for each run
+ * of anything else, and a leading `_` before a digit. Stricter than the format requires (it allows
+ * capitals and `:`): promtool's lint refuses camelCase and colons (reserved for recording rules), and
+ * a run of `__` (reserved for Prometheus' own labels), and Go-style names are camelCase. Accented
+ * letters lose their accents (`ü` → `u`) rather than become `_`, which would split words.
+ */
+export function metricName (raw: string): string {
+  const snake = raw.normalize('NFKD').replace(COMBINING_MARKS, '').replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase()
+  const name = snake.replace(/[^a-z0-9]+/g, '_')
+  return /^[0-9]/.test(name) ? '_' + name : name
+}
+
+/** The names a family's lines use in either format: two families must not share one. */
+export function namesOf (family: MetricFamily): string[] {
+  const { name, type } = family
+  if (type === 'counter') return [name, name + '_total']
+  if (type === 'histogram') return [name, name + '_bucket', name + '_sum', name + '_count']
+  return [name]
+}
+
+// Sanitising was most of the writer's time per family, and a service's names repeat at every
+// scrape: each format keeps the names it made. Bounded, for vars whose keys are ever new.
+const MAX_NAMES = 50_000
+
+export function cachedName (names: Map<string, string>, raw: string): string {
+  let name = names.get(raw)
+  if (name === undefined) {
+    if (names.size >= MAX_NAMES) names.clear()
+    name = metricName(raw)
+    names.set(raw, name)
+  }
+  return name
+}
+
+/** A counter's family name: without a `_total` the var's name may already end in. */
+export function familyName (names: Map<string, string>, raw: string, type: MetricFamily['type']): string {
+  const name = cachedName(names, raw)
+  return type === 'counter' && name.endsWith('_total') && name !== '_total' ? name.slice(0, -6) : name
+}

@@ -6,7 +6,7 @@ import type { FastifyExpvarOptions, Handle } from './types/index.js'
 import { FST_EXPVAR_ALREADY_REGISTERED } from './lib/errors.js'
 import { resolveOptions } from './lib/options.js'
 import { registerRoute } from './lib/routes/document.js'
-import { builtinNames, registerBuiltins } from './lib/builtins/index.js'
+import { builtinsOf, registerBuiltins } from './lib/builtins/index.js'
 import { registerMetricsRoute } from './lib/routes/metrics.js'
 import { loadAppFolders } from './lib/discovery.js'
 import { registerUi } from './lib/routes/ui.js'
@@ -22,7 +22,7 @@ const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyE
   fastify.decorate('expvar', registry)
   registerBuiltins(fastify, resolved)
   await loadAppFolders(fastify, resolved)
-  const cluster = resolved.cluster === false ? undefined : joinCluster(fastify, registry, resolved.cluster, builtinNames(resolved))
+  const cluster = resolved.cluster === false ? undefined : joinCluster(fastify, registry, resolved.cluster, builtinsOf(resolved))
   if (url !== false) registerRoute(fastify, registry, url, route, cluster)
   if (ui !== false) await registerUi(fastify, ui, route)
   if (resolved.prometheus !== false) registerMetricsRoute(fastify, registry, resolved.prometheus, route, cluster)

@@ -1,13 +1,20 @@
 // One scrape, format-neutral: pulls every registration (sync or async, within the timeout),
 // combines same-name values and logs failures once, then hands the readings to a format's writer.
 import { setImmediate as turn } from 'node:timers/promises'
-import type { ExpvarLogger, Fail, Format, Reading, Var, VarKind, VarMeta, Writer } from '../types/index.js'
+import type * as api from '../types/index.js'
+import type { ExpvarLogger, Fail, Format, Var, VarKind, VarMeta, Writer } from '../types/index.js'
+import type { BuiltinFaces } from './families.js'
 import { safeLog } from './log.js'
 import { isPlainObject, mergeObjects } from './merge.js'
 import { ownText } from './vars.js'
 
 // The format types are public (types/); lib's formats take them from here with the core's own.
-export type { Fail, Format, Reading, VarKind, Writer }
+export type { Fail, Format, VarKind, Writer }
+
+/** A scrape's reading of one name, with the faces of the builtin it is (undefined for an ordinary var). */
+export interface Reading extends api.Reading {
+  readonly builtin: BuiltinFaces | undefined
+}
 
 /**
  * A scrape of more vars than this is read, and written where its format can (`open`), this many
@@ -42,6 +49,8 @@ export interface Registration {
   readonly var: Var
   readonly kind: VarKind
   readonly origin: string
+  /** The builtin's faces when the var is a builtin's, read from it once, at registration. */
+  readonly builtin: BuiltinFaces | undefined
   /** Filled in when a handle is asked for again with fields it lacked. */
   meta: VarMeta
   /** Set while the registration fails, so that a failure is logged once until it recovers. */
@@ -224,7 +233,7 @@ class Scrape<T> {
         if (isWatch(value)) {
           this.waiting.push({ index: i, registrations, values: [value] })
         } else if (value !== LEFT_OUT) {
-          this.readings[i] = { name: entry.name, kind: first.kind, meta: entry.meta, value }
+          this.readings[i] = { name: entry.name, kind: first.kind, meta: entry.meta, value, builtin: first.builtin }
         }
         continue
       }
@@ -243,13 +252,13 @@ class Scrape<T> {
       if (this.format.own === 'value') {
         const value = registration.var.value()
         registration.failing = false
-        return { name: entry.name, kind: registration.kind, meta: entry.meta, value }
+        return { name: entry.name, kind: registration.kind, meta: entry.meta, value, builtin: registration.builtin }
       }
       const text = ownText(registration.var)
       registration.failing = false
       const last = registration.reading
       if (last !== null && last.text === text && last.name === entry.name && last.meta === entry.meta) return last
-      registration.reading = { name: entry.name, kind: registration.kind, meta: entry.meta, value: undefined, text }
+      registration.reading = { name: entry.name, kind: registration.kind, meta: entry.meta, value: undefined, text, builtin: registration.builtin }
       return registration.reading
     } catch (err) {
       failRegistration(this.log, entry.name, registration, err)
@@ -262,10 +271,12 @@ class Scrape<T> {
     const present = values.filter((value) => value !== LEFT_OUT)
     if (present.length === 0) return undefined
     const kind = entry.registrations.length === 1 ? (entry.registrations[0] as Registration).kind : 'custom'
-    if (present.length === 1) return { name: entry.name, kind, meta: entry.meta, value: present[0] }
+    // Merged with a user's values, a builtin's value is still mapped as the builtin's.
+    const builtin = entry.registrations.find((registration) => registration.builtin !== undefined)?.builtin
+    if (present.length === 1) return { name: entry.name, kind, meta: entry.meta, value: present[0], builtin }
     try {
       // Merging reads the values: a getter or a Proxy trap may throw here too.
-      return { name: entry.name, kind, meta: entry.meta, value: combine(this.log, entry, present) }
+      return { name: entry.name, kind, meta: entry.meta, value: combine(this.log, entry, present), builtin }
     } catch (err) {
       this.#fail(entry, err)
       return undefined

@@ -16,8 +16,28 @@ export interface MetricSample {
   readonly value: number | bigint
 }
 
-/** A builtin's mapping of its value to prom-client's families. */
-export type Exposer = (value: unknown) => MetricFamily[]
+/** A value's families: how a builtin's value becomes prom-client's families. */
+export type Families = (value: unknown) => MetricFamily[]
+
+/**
+ * What a builtin's var carries beside its value, under the BUILTIN key: its families in the metrics
+ * formats and its cluster rule. Each builtin's is its entry of the table in lib/builtins/index.ts;
+ * any other var is mapped by each format's own rules.
+ */
+export interface BuiltinFaces {
+  readonly name: string
+  readonly families: Families
+  /** One value from every answering worker's value of it, in worker order. */
+  readonly aggregate: (values: readonly unknown[]) => unknown
+}
+
+/** The key of a builtin's faces on its var: read once, when the var is registered. */
+export const BUILTIN = Symbol('fastify-expvar builtin')
+
+/** A builtin's faces when v is a builtin's var, else undefined. */
+export function facesOf (v: object): BuiltinFaces | undefined {
+  return (v as { readonly [BUILTIN]?: BuiltinFaces })[BUILTIN]
+}
 
 /** The field at path in a value, or undefined: builtins read their values through it, never trusting their shape. */
 export function field (value: unknown, ...path: string[]): unknown {

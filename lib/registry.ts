@@ -5,7 +5,7 @@ import { collect, type CoreFormat, type Entry, type Format, type Registration, t
 import { isClassSyntax, normalizeDefinition } from './define.js'
 import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_META_CONFLICT, FST_EXPVAR_REENTRANT, FST_EXPVAR_WRONG_KIND } from './errors.js'
 import { type ExpvarDocument, expvarFormat } from './formats/expvar.js'
-import type { Exposer, MetricFamily } from './families.js'
+import { facesOf } from './families.js'
 import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
 import { expositionFormat } from './formats/exposition/writer.js'
 import { quote } from './json.js'
@@ -69,15 +69,8 @@ function checkSelection (options: unknown): readonly string[] | undefined {
   return vars
 }
 
-/**
- * The key of the registry's method that marks a var as a builtin with its Prometheus mapping: for
- * the builtins (lib/builtins/publish.ts), not part of the public API.
- */
-export const EXPOSE = Symbol('fastify-expvar expose')
 /** The key of the registry's method that returns the document as bytes: for the route, not part of the public API. */
 export const DOCUMENT = Symbol('fastify-expvar document')
-/** The key of the registry's method that maps a builtin's value to its families (cluster mode's metrics). */
-export const EXPOSED = Symbol('fastify-expvar exposed')
 
 /** A set of published vars: what `fastify.expvar` is, and usable on its own. */
 export class Registry implements api.Registry {
@@ -91,8 +84,6 @@ export class Registry implements api.Registry {
   readonly #document: CoreFormat<ExpvarDocument> = expvarFormat()
   // The exposition formats asked for, by format id (openmetrics or not, namespace).
   readonly #expositions = new Map<string, Format>()
-  // Builtin vars by name, with the mapping of their values to prom-client's families.
-  readonly #exposers = new Map<string, { readonly var: Var, readonly exposer: Exposer }>()
   // Set while this registry's vars are being read or written: a var that asks for this
   // registry's own document then would wait for itself.
   #reading = false
@@ -227,30 +218,10 @@ export class Registry implements api.Registry {
     const id = `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`
     let format = this.#expositions.get(id)
     if (format === undefined) {
-      format = expositionFormat(openmetrics, namespace, (reading) => this[EXPOSED](reading.name, reading.value))
+      format = expositionFormat(openmetrics, namespace)
       this.#expositions.set(id, format)
     }
     return this.scrape(format, { vars: options?.vars, log: options?.log })
-  }
-
-  /**
-   * The families a value of name becomes when name is a builtin published here, else undefined (an
-   * ordinary var): for this registry's exposition and for a cluster's, whose values come from its workers.
-   */
-  [EXPOSED] (name: string, value: unknown): MetricFamily[] | undefined {
-    const builtin = this.#exposers.get(name)
-    // Only while the builtin's var is still published under the name: a user's var of that name is an ordinary var.
-    const live = builtin !== undefined && this.#entries.get(name)?.registrations.some((registration) => registration.var === builtin.var)
-    return live === true ? builtin.exposer(value) : undefined
-  }
-
-  /** Marks v, published as name, as a builtin exposed by exposer; undefined unmarks the name. */
-  [EXPOSE] (name: string, v: Var, exposer: Exposer | undefined): void {
-    if (exposer === undefined) {
-      if (this.#exposers.get(name)?.var === v) this.#exposers.delete(name)
-    } else {
-      this.#exposers.set(name, { var: v, exposer })
-    }
   }
 
   /**
@@ -331,7 +302,7 @@ export class Registry implements api.Registry {
     } else {
       this.#checkConflict(entry, meta)
     }
-    entry.registrations = [...entry.registrations, { var: v, kind: kindOf(v), origin, meta, failing: false, watch: null, reading: null }]
+    entry.registrations = [...entry.registrations, { var: v, kind: kindOf(v), origin, builtin: facesOf(v), meta, failing: false, watch: null, reading: null }]
     entry.meta = combineMeta(entry.meta, meta)
     // A new registration may clash where the old ones merged: warn anew.
     entry.clashWarned = false

@@ -5,7 +5,9 @@ import nodeCluster from 'node:cluster'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { test, type Test } from 'tap'
 import expvar, { aggregateWorkers, type FastifyExpvarOptions, Registry } from '../index.js'
-import { aggregate, combine, RING_SIZE } from '../lib/cluster/aggregate.js'
+import { BUILTINS, builtinsOf } from '../lib/builtins/index.js'
+import { RING_SIZE } from '../lib/builtins/memstats.js'
+import { aggregate, combine } from '../lib/cluster/aggregate.js'
 import { answersOf, Cluster, type IpcProcess, joinCluster } from '../lib/cluster/index.js'
 import { relay, type RelayCluster, type RelayWorker } from '../lib/cluster/primary.js'
 import { TAG } from '../lib/cluster/protocol.js'
@@ -65,8 +67,8 @@ function member (channel: MemberChannel | undefined, registry: Registry, timeout
 }
 
 /** The cluster's document (or with worker, that worker's own) as the route sends it. */
-function clusterBody (m: ClusterMember, builtins: ReadonlySet<string>, vars: readonly string[] | undefined, worker: number | undefined): Promise<string | undefined> {
-  return new Cluster(m, new Registry() as LibRegistry, builtins).document(vars, worker)
+function clusterBody (m: ClusterMember, vars: readonly string[] | undefined, worker: number | undefined): Promise<string | undefined> {
+  return new Cluster(m, new Map()).document(vars, worker)
 }
 
 function counting (n: number): Registry {
@@ -82,12 +84,12 @@ test('the relay sums every worker\'s counts, and gives one worker\'s own documen
   t.teardown(() => stop.stop())
   const members = [1, 2, 3].map((id) => member(cluster.fork(id), counting(id)))
   await tick(); await tick()
-  const doc = JSON.parse(await clusterBody(members[1] as ClusterMember, new Set(), undefined, undefined) as string)
+  const doc = JSON.parse(await clusterBody(members[1] as ClusterMember, undefined, undefined) as string)
   t.same(doc, { cluster: { workers: 3, answered: 3, missing: [], relay: true }, hits: 6, paths: { '/a': 6 } })
-  t.same(JSON.parse(await clusterBody(members[0] as ClusterMember, new Set(), ['hits'], 3) as string), { hits: 3 })
-  t.same(JSON.parse(await clusterBody(members[0] as ClusterMember, new Set(), undefined, 1) as string), { hits: 1, paths: { '/a': 1 } }, 'its own')
-  t.equal(await clusterBody(members[0] as ClusterMember, new Set(), undefined, 9), undefined, 'an unknown worker')
-  t.same(JSON.parse(await clusterBody(members[0] as ClusterMember, new Set(), ['hits'], undefined) as string), { hits: 6 }, '?vars= without cluster')
+  t.same(JSON.parse(await clusterBody(members[0] as ClusterMember, ['hits'], 3) as string), { hits: 3 })
+  t.same(JSON.parse(await clusterBody(members[0] as ClusterMember, undefined, 1) as string), { hits: 1, paths: { '/a': 1 } }, 'its own')
+  t.equal(await clusterBody(members[0] as ClusterMember, undefined, 9), undefined, 'an unknown worker')
+  t.same(JSON.parse(await clusterBody(members[0] as ClusterMember, ['hits'], undefined) as string), { hits: 6 }, '?vars= without cluster')
   for (const m of members) m.stop()
   t.equal(cluster.listenerCount('message'), 1)
 })
@@ -264,7 +266,7 @@ test('in a worker, the plugin joins through the process\' IPC channel and leaves
   proc.send = (message, _h, _o, callback) => { proc.sent.push(message); (callback as (err: null) => void)(null); return true }
   const app = Fastify()
   await app.register(expvar, { cmdline: false, memstats: false, url: false })
-  const { member: m } = joinCluster(app, app.expvar as LibRegistry, { timeout: 50 }, new Set(), { worker: { id: 4 } }, proc)
+  const { member: m } = joinCluster(app, app.expvar as LibRegistry, { timeout: 50 }, new Map(), { worker: { id: 4 } }, proc)
   t.equal(m.id, 4)
   t.same(proc.sent, [{ [TAG]: 'hello' }])
   t.equal(proc.listenerCount('message'), 1)
@@ -307,7 +309,7 @@ test('aggregation: numbers summed, objects key by key, the rest from the lowest 
 
 test('aggregation of the builtins: each by its rule', async (t) => {
   const one = (name: string, values: unknown[]): Record<string, unknown> =>
-    (aggregate(values.map((value, i) => ({ worker: i + 1, readings: [{ name, value }] })), new Set([name]))[0] as { value: Record<string, unknown> }).value
+    (aggregate(values.map((value, i) => ({ worker: i + 1, readings: [{ name, value }] })), BUILTINS)[0] as { value: Record<string, unknown> }).value
   t.same(one('http', [{ requests: 2, responses: { '2xx': 2 } }, { requests: 3, responses: { '2xx': 1 } }]), { requests: 5, responses: { '2xx': 3 } })
   t.same(one('process', [{ pid: 1 }, { pid: 2 }]), { pid: 1 })
   t.same(one('cmdline', [['a'], ['b']]), ['a'])
@@ -352,8 +354,7 @@ async function workerApp (t: Test, cluster: FakeCluster, id: number, options: Fa
     on: (event, listener) => channel.on(event, listener),
     off: (event, listener) => channel.off(event, listener)
   }
-  const builtins = new Set<string>(options.builtins)
-  if (options.memstats === true) builtins.add('memstats')
+  const builtins = builtinsOf({ cmdline: false, memstats: options.memstats === true, builtins: options.builtins ?? [] })
   const view = joinCluster(app, app.expvar as LibRegistry, { timeout }, builtins, { worker: { id } }, proc)
   return { app, logs, view }
 }

@@ -10,16 +10,16 @@ test('readings of one var with different constant labels share one family; a lab
     openmetrics: false,
     namespace: '',
     names: new Map(),
-    builtin: (reading) => reading.name === 'up' ? [{ name: 'up_builtin', type: 'gauge', help: 'h', samples: [{ value: 1 }] }] : undefined,
     fail: (reading, err) => { failed.push(`${reading.name}: ${(err as Error).message}`) }
   })
+  const builtin = { families: () => [{ name: 'up_builtin', type: 'gauge' as const, help: 'h', samples: [{ value: 1 }] }] }
   const text = write([
     { name: 'hits', kind: 'map', meta: { type: 'counter' }, value: { '/a': 1 }, labels: { worker: '1' } },
     { name: 'hits', kind: 'map', meta: { type: 'counter' }, value: { '/a': 2 }, labels: { worker: '2' } },
     { name: 'n', kind: 'int', meta: {}, value: 3, labels: { worker: '1' } },
     { name: 'n', kind: 'int', meta: {}, value: 4, labels: { worker: '2' } },
-    { name: 'up', kind: 'func', meta: {}, value: 1, labels: { worker: '1' } },
-    { name: 'up', kind: 'func', meta: {}, value: 1, labels: { worker: '2' } },
+    { name: 'up', kind: 'func', meta: {}, value: 1, labels: { worker: '1' }, builtin },
+    { name: 'up', kind: 'func', meta: {}, value: 1, labels: { worker: '2' }, builtin },
     { name: 'workers', kind: 'map', meta: { label: 'worker' }, value: { a: 1 }, labels: { worker: '1' } }
   ])
   t.equal(text, [

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Var } from '../../types/index.js'
 import { writeJSON } from '../json.js'
-import { builtinSource, publishBuiltin } from './publish.js'
+import { type Builtin, builtinSource, publishBuiltin } from './publish.js'
 
 export const REDACTED = '[REDACTED]'
 
@@ -173,5 +173,8 @@ function sameStrings (a: readonly unknown[], b: readonly string[]): boolean {
 
 /** Publishes `cmdline`, read at every scrape. */
 export const cmdline: FastifyPluginAsync<{ redact: boolean }> = async function cmdline (fastify, options) {
-  publishBuiltin(fastify, 'cmdline', new ArgvVar(options.redact))
+  publishBuiltin(fastify, cmdlineBuiltin, new ArgvVar(options.redact))
 }
+
+/** cmdline in the table: no metric families (its value is text); in a cluster, the lowest-numbered worker's. */
+export const cmdlineBuiltin: Builtin<{ redact: boolean }> = { name: 'cmdline', plugin: cmdline, families: () => [], aggregate: (values) => values[0] }

@@ -1,7 +1,9 @@
 // The `eventloop` var: event-loop delay and utilization over the window since the previous scrape.
 import type { FastifyPluginAsync } from 'fastify'
-import { type Exposer, field, scaled, single } from '../families.js'
-import { publishBuiltin } from './publish.js'
+import { type Families, field, scaled, single } from '../families.js'
+import { byField, combine } from '../cluster/aggregate.js'
+import { isPlainObject } from '../merge.js'
+import { type Builtin, publishBuiltin } from './publish.js'
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
 
 /** Sampling resolution of the delay histogram, ms (Node's default). */
@@ -38,10 +40,34 @@ const NS_PER_S = 1e9
 const LAG_STATS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99']
 
 /** eventloop in the exposition formats: the delay statistics as prom-client's gauges, in seconds. */
-export const eventloopFamilies: Exposer = (value) => LAG_STATS.map((stat) =>
+export const eventloopFamilies: Families = (value) => LAG_STATS.map((stat) =>
   single(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop delay ${stat} since the previous scrape, in seconds (eventloop ${stat}).`, scaled(field(value, stat), NS_PER_S)))
 
 export const eventloop: FastifyPluginAsync = async function eventloop (fastify) {
   const stats = new EventLoopStats()
-  publishBuiltin(fastify, 'eventloop', () => stats.read(), () => stats.close(), eventloopFamilies)
+  publishBuiltin(fastify, eventloopBuiltin, () => stats.read(), () => stats.close())
 }
+
+/**
+ * eventloop: the worst delay anywhere (max of the maxima and percentiles), the least of the minima,
+ * the mean and stddev pooled over the samples. A worker whose window had no sample reports zeros,
+ * which are no delay: it is left out of the delay fields.
+ */
+function eventloopAggregate (values: readonly unknown[]): unknown {
+  const loops = values.filter(isPlainObject)
+  const sampled = loops.filter((loop) => Number(loop.samples) > 0)
+  // No worker saw a delay sample: every delay field is 0 anyway.
+  if (sampled.length === 0) return byField({ utilization: 'avg' })(loops)
+  const n = sampled.reduce((a, loop) => a + Number(loop.samples), 0)
+  const mean = sampled.reduce((a, loop) => a + Number(loop.samples) * Number(loop.mean), 0) / n
+  const variance = sampled.reduce((a, loop) => a + Number(loop.samples) * (Number(loop.stddev) ** 2 + (Number(loop.mean) - mean) ** 2), 0) / n
+  const out = byField({ min: 'min', max: 'max', p50: 'max', p90: 'max', p99: 'max' }, {
+    mean: () => mean,
+    stddev: () => Math.sqrt(variance)
+  })(sampled) as Record<string, unknown>
+  out.utilization = combine(loops.map((loop) => loop.utilization), 'avg')
+  return out
+}
+
+/** eventloop in the table: the delay statistics, prom-client's lag gauges, pooled across workers. */
+export const eventloopBuiltin: Builtin = { name: 'eventloop', plugin: eventloop, families: eventloopFamilies, aggregate: eventloopAggregate }

@@ -2,8 +2,9 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ServerResponse } from 'node:http'
-import { type Exposer, field, type MetricSample, single } from '../families.js'
-import { publishBuiltin } from './publish.js'
+import { type Families, field, type MetricSample, single } from '../families.js'
+import { combine } from '../cluster/aggregate.js'
+import { type Builtin, publishBuiltin } from './publish.js'
 
 /** Plain counters, incremented by the hook and the listener: two additions per request. */
 export class HttpCounters {
@@ -33,7 +34,7 @@ export class HttpCounters {
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx']
 
 /** http in the exposition formats: counters, the responses by status class as a label. */
-export const httpFamilies: Exposer = (value) => [
+export const httpFamilies: Families = (value) => [
   single('http_requests', 'counter', 'Requests received (http requests).', field(value, 'requests')),
   single('http_requests_in_flight', 'gauge', 'Requests received and not yet answered (http inFlight).', field(value, 'inFlight')),
   single('http_requests_aborted', 'counter', 'Requests whose client went away before the answer (http aborted).', field(value, 'aborted')),
@@ -63,5 +64,8 @@ export const http: FastifyPluginAsync = fp(async function http (fastify) {
     reply.raw.on('close', closed)
     done()
   })
-  publishBuiltin(fastify, 'http', () => counters.value(), undefined, httpFamilies)
+  publishBuiltin(fastify, httpBuiltin, () => counters.value())
 }, { fastify: '5.x', name: 'fastify-expvar-http' })
+
+/** http in the table: requests, in flight and responses by class; the cluster's are the sums. */
+export const httpBuiltin: Builtin = { name: 'http', plugin: http, families: httpFamilies, aggregate: (values) => combine(values, 'sum') }

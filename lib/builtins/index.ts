@@ -1,12 +1,14 @@
-// Wires the built-in vars: each one is an ordinary Fastify plugin that publishes through fastify.expvar.
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+// The builtins' table: each builtin's plugin (its value), its metric families and its cluster rule, in one entry.
+import type { FastifyInstance } from 'fastify'
 import type { BuiltinName } from '../../types/index.js'
-import { cmdline } from './cmdline.js'
-import { eventloop } from './eventloop.js'
-import { http } from './http.js'
-import { memstats } from './memstats.js'
-import { processInfo } from './process.js'
-import { resource } from './resource.js'
+import type { BuiltinFaces } from '../families.js'
+import { cmdlineBuiltin } from './cmdline.js'
+import { eventloopBuiltin } from './eventloop.js'
+import { httpBuiltin } from './http.js'
+import { memstatsBuiltin } from './memstats.js'
+import { processBuiltin } from './process.js'
+import type { Builtin } from './publish.js'
+import { resourceBuiltin } from './resource.js'
 
 export interface BuiltinOptions {
   readonly cmdline: false | { readonly redact: boolean }
@@ -14,22 +16,30 @@ export interface BuiltinOptions {
   readonly builtins: readonly BuiltinName[]
 }
 
-const OPT_IN: Record<BuiltinName, FastifyPluginAsync> = { resource, process: processInfo, eventloop, http }
+/** The builtins the builtins option opts in to, by name, in their order. */
+const OPT_IN: Readonly<Record<BuiltinName, Builtin>> = { resource: resourceBuiltin, process: processBuiltin, eventloop: eventloopBuiltin, http: httpBuiltin }
+
+/** Every builtin by name: the table. */
+export const BUILTINS: ReadonlyMap<string, BuiltinFaces> = new Map([cmdlineBuiltin, memstatsBuiltin, ...Object.values(OPT_IN)].map((builtin: BuiltinFaces) => [builtin.name, builtin]))
 
 /** The names the builtins option takes: the opt-in builtins above, in their order. */
 export const BUILTIN_NAMES = Object.keys(OPT_IN) as readonly BuiltinName[]
 
-/** Registers Go's default vars (cmdline, memstats) unless turned off, then the opted-in Node vars. */
-export function registerBuiltins (fastify: FastifyInstance, options: BuiltinOptions): void {
-  if (options.cmdline !== false) fastify.register(cmdline, options.cmdline)
-  if (options.memstats) fastify.register(memstats)
-  for (const name of options.builtins) fastify.register(OPT_IN[name])
+/**
+ * The builtins these options publish, by name: Go's defaults (cmdline, memstats) unless turned
+ * off, then the opted-in Node vars. The cluster's rules and families apply to these names.
+ */
+export function builtinsOf (options: BuiltinOptions): Map<string, BuiltinFaces> {
+  const builtins = new Map<string, BuiltinFaces>()
+  if (options.cmdline !== false) builtins.set(cmdlineBuiltin.name, cmdlineBuiltin)
+  if (options.memstats) builtins.set(memstatsBuiltin.name, memstatsBuiltin)
+  for (const name of options.builtins) builtins.set(name, OPT_IN[name])
+  return builtins
 }
 
-/** The names of the builtins these options publish: the cluster's aggregation rules apply to them. */
-export function builtinNames (options: BuiltinOptions): Set<string> {
-  const names = new Set<string>(options.builtins)
-  if (options.cmdline !== false) names.add('cmdline')
-  if (options.memstats) names.add('memstats')
-  return names
+/** Registers the builtins these options publish, in that order. */
+export function registerBuiltins (fastify: FastifyInstance, options: BuiltinOptions): void {
+  if (options.cmdline !== false) fastify.register(cmdlineBuiltin.plugin, options.cmdline)
+  if (options.memstats) fastify.register(memstatsBuiltin.plugin)
+  for (const name of options.builtins) fastify.register(OPT_IN[name].plugin)
 }

@@ -3,9 +3,11 @@ import type { FastifyPluginAsync } from 'fastify'
 import { constants, performance, PerformanceObserver, type NodeGCPerformanceDetail, type PerformanceEntry } from 'node:perf_hooks'
 import v8 from 'node:v8'
 import type { Var } from '../../types/index.js'
-import { type Exposer, field, scaled, single } from '../families.js'
+import { type Families, field, scaled, single } from '../families.js'
 import { numberJSON, writeJSON } from '../json.js'
-import { builtinSource, publishBuiltin } from './publish.js'
+import { byField } from '../cluster/aggregate.js'
+import { isPlainObject } from '../merge.js'
+import { type Builtin, builtinSource, publishBuiltin } from './publish.js'
 
 /** Go's ring buffers of recent pauses: the newest at (NumGC + 255) % 256. */
 export const RING_SIZE = 256
@@ -193,7 +195,7 @@ function ringJSON (ring: Float64Array): string {
  * memstats in the exposition formats, under prom-client's names. The ring keeps only the last 256
  * pauses, without their kind, so the GC histogram has the total and the count but no finite bucket.
  */
-export const memstatsFamilies: Exposer = (value) => {
+export const memstatsFamilies: Families = (value) => {
   const count = field(value, 'NumGC')
   return [
     single('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap committed, in bytes (memstats HeapSys).', field(value, 'HeapSys')),
@@ -214,5 +216,45 @@ export const memstatsFamilies: Exposer = (value) => {
 /** Publishes `memstats`; its GC observer is disconnected when the instance closes. */
 export const memstats: FastifyPluginAsync = async function memstats (fastify) {
   const stats = new MemStats()
-  publishBuiltin(fastify, 'memstats', stats, () => stats.close(), memstatsFamilies)
+  publishBuiltin(fastify, memstatsBuiltin, stats, () => stats.close())
 }
+
+/**
+ * memstats' PauseNs and PauseEnd: every worker's recent pauses merged by end time, the newest 256
+ * kept, laid out so that the newest is at (NumGC + 255) % 256 for the summed NumGC, as Go has it.
+ */
+function mergeRings (stats: readonly Record<string, unknown>[], numGC: number): { PauseNs: number[], PauseEnd: number[] } {
+  const pauses: { end: number, ns: number }[] = []
+  for (const s of stats) {
+    const n = Number(s.NumGC)
+    const ns = s.PauseNs
+    const end = s.PauseEnd
+    if (!Array.isArray(ns) || !Array.isArray(end) || !(n > 0)) continue
+    for (let k = 0; k < Math.min(n, RING_SIZE); k++) {
+      const slot = (n - 1 - k) % RING_SIZE
+      pauses.push({ end: Number(end[slot]), ns: Number(ns[slot]) })
+    }
+  }
+  pauses.sort((a, b) => b.end - a.end)
+  const PauseNs = new Array<number>(RING_SIZE).fill(0)
+  const PauseEnd = new Array<number>(RING_SIZE).fill(0)
+  for (let i = 0; i < Math.min(pauses.length, RING_SIZE); i++) {
+    const slot = (((numGC - 1 - i) % RING_SIZE) + RING_SIZE) % RING_SIZE
+    PauseNs[slot] = (pauses[i] as { ns: number }).ns
+    PauseEnd[slot] = (pauses[i] as { end: number }).end
+  }
+  return { PauseNs, PauseEnd }
+}
+
+function memstatsAggregate (values: readonly unknown[]): unknown {
+  const stats = values.filter(isPlainObject)
+  const merged = byField({ GCCPUFraction: 'avg', LastGC: 'max', EnableGC: 'first', DebugGC: 'first', BySize: 'first' }, {
+    PauseNs: (rings) => rings[0],
+    PauseEnd: (rings) => rings[0]
+  })(stats) as Record<string, unknown>
+  if (stats.length > 1) Object.assign(merged, mergeRings(stats, Number(merged.NumGC)))
+  return merged
+}
+
+/** memstats in the table: Go's MemStats, prom-client's heap and GC families, the rings merged across workers. */
+export const memstatsBuiltin: Builtin = { name: 'memstats', plugin: memstats, families: memstatsFamilies, aggregate: memstatsAggregate }

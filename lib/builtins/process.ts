@@ -1,8 +1,8 @@
 // The `process` var: who and where this process is, and what memory it holds.
 import type { FastifyPluginAsync } from 'fastify'
 import v8 from 'node:v8'
-import { type Exposer, field, type MetricFamily, type MetricSample, single } from '../families.js'
-import { publishBuiltin } from './publish.js'
+import { type Families, field, type MetricFamily, type MetricSample, single } from '../families.js'
+import { type Builtin, publishBuiltin } from './publish.js'
 
 // V8 names its spaces `new_space`, `old_space`, …; prom-client's `space` label drops the suffix.
 const SPACE_SUFFIX = /_space$/
@@ -49,7 +49,7 @@ function versionInfo (node: unknown): MetricFamily[] {
 }
 
 /** process in the exposition formats, under prom-client's names. */
-export const processFamilies: Exposer = (value) => {
+export const processFamilies: Families = (value) => {
   const uptime = field(value, 'uptime')
   return [
     // Rounded to the second as prom-client does: a start time that moves with each scrape's clock reading would be noise.
@@ -63,5 +63,8 @@ export const processFamilies: Exposer = (value) => {
 }
 
 export const processInfo: FastifyPluginAsync = async function processInfo (fastify) {
-  publishBuiltin(fastify, 'process', processInfoValue, undefined, processFamilies)
+  publishBuiltin(fastify, processBuiltin, processInfoValue)
 }
+
+/** process in the table: who and where one process is; in a cluster, the lowest-numbered worker's. */
+export const processBuiltin: Builtin = { name: 'process', plugin: processInfo, families: processFamilies, aggregate: (values) => values[0] }

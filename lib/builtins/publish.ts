@@ -1,38 +1,53 @@
 // How a builtin publishes: through the public registry, and only for as long as its instance lives.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from 'fastify'
 import type { Var } from '../../types/index.js'
-import type { Exposer } from '../families.js'
-import { EXPOSE, type Registry } from '../registry.js'
+import { BUILTIN, type BuiltinFaces } from '../families.js'
+import { FuncVar } from '../vars.js'
+
+/** A builtin's table entry: the plugin that publishes its value, its families and its cluster rule. */
+export interface Builtin<O extends FastifyPluginOptions = Record<never, never>> extends BuiltinFaces {
+  readonly plugin: FastifyPluginAsync<O>
+}
 
 /** How a builtin is named as the source of its var in logs and collision errors. */
 export function builtinSource (name: string): string {
   return `fastify-expvar builtin ${name}`
 }
 
+/** A builtin's value function as a var: a FuncVar named as the builtin, with its faces. */
+class BuiltinFunc extends FuncVar {
+  readonly source: string
+  readonly [BUILTIN]: BuiltinFaces
+  constructor (fn: () => unknown, builtin: BuiltinFaces) {
+    super(fn)
+    this.source = builtinSource(builtin.name)
+    this[BUILTIN] = builtin
+  }
+}
+
 /**
- * Publishes a builtin's value function (or Var) under name, named as a builtin in logs. When the
- * instance closes, `stop` ends whatever the builtin started and the registration is withdrawn, so
- * a registry shared with later instances keeps no var of a closed one. `exposer` maps its value to
- * prom-client's families in the exposition formats; without one (cmdline) it is not exposed there.
+ * Publishes a builtin's value function (or Var) under its name, with its faces (families, cluster
+ * rule) on the var, named as a builtin in logs. When the instance closes, `stop` ends whatever the
+ * builtin started and the registration is withdrawn, so a registry shared with later instances
+ * keeps no var of a closed one; a user's var of the same name stays an ordinary var.
  */
-export function publishBuiltin (fastify: FastifyInstance, name: string, published: Var | (() => unknown), stop?: () => void, exposer: Exposer = () => []): void {
-  const source = builtinSource(name)
-  // The decorator holds this package's Registry (index.ts); its public type has no EXPOSE.
-  const registry = fastify.expvar as Registry
+export function publishBuiltin (fastify: FastifyInstance, builtin: BuiltinFaces, published: Var | (() => unknown), stop?: () => void): void {
+  const registry = fastify.expvar
   let v: Var
   try {
-    v = typeof published === 'function'
-      ? registry.register({ name, source, value: published })
-      : registry.register(name, published)
+    if (typeof published === 'function') {
+      v = registry.register(builtin.name, new BuiltinFunc(published, builtin))
+    } else {
+      Object.defineProperty(published, BUILTIN, { value: builtin })
+      v = registry.register(builtin.name, published)
+    }
   } catch (err) {
     // Refused (a duplicate under collisions: 'error'): what the builtin started must not outlive it.
     stop?.()
     throw err
   }
-  registry[EXPOSE](name, v, exposer)
   fastify.addHook('onClose', async () => {
     stop?.()
-    registry[EXPOSE](name, v, undefined)
-    registry.delete(name, v)
+    registry.delete(builtin.name, v)
   })
 }

@@ -1,7 +1,8 @@
 // The `resource` var: process.resourceUsage() under getrusage(2)'s names, as django-expvar-resource reports them.
 import type { FastifyPluginAsync } from 'fastify'
-import { type Exposer, field, single } from '../families.js'
-import { publishBuiltin } from './publish.js'
+import { type Families, field, single } from '../families.js'
+import { byField } from '../cluster/aggregate.js'
+import { type Builtin, publishBuiltin } from './publish.js'
 
 const US_PER_S = 1e6
 
@@ -29,7 +30,7 @@ export function resourceUsage (): Record<string, number> {
 }
 
 /** resource in the exposition formats: the CPU times, as prom-client's counters. */
-export const resourceFamilies: Exposer = (value) => {
+export const resourceFamilies: Families = (value) => {
   const user = field(value, 'utime')
   const system = field(value, 'stime')
   return [
@@ -41,5 +42,11 @@ export const resourceFamilies: Exposer = (value) => {
 }
 
 export const resource: FastifyPluginAsync = async function resource (fastify) {
-  publishBuiltin(fastify, 'resource', resourceUsage, undefined, resourceFamilies)
+  publishBuiltin(fastify, resourceBuiltin, resourceUsage)
 }
+
+/**
+ * resource in the table: in a cluster, CPU seconds and counts summed, the sizes (peak resident set,
+ * integral sizes) the largest worker's.
+ */
+export const resourceBuiltin: Builtin = { name: 'resource', plugin: resource, families: resourceFamilies, aggregate: byField({ maxrss: 'max', ixrss: 'max', idrss: 'max', isrss: 'max' }) }

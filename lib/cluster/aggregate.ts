@@ -1,4 +1,5 @@
 // The cluster's aggregation rules: pure functions from each worker's readings to one set of readings.
+import type { BuiltinFaces } from '../families.js'
 import { isPlainObject, put } from '../merge.js'
 
 /** What the rules read of a var: its name, its plain value and how its metadata says to combine it. */
@@ -17,7 +18,7 @@ export interface WorkerReadings {
 }
 
 /** Combines the values of one var, given in worker-id order (only the workers that have it). */
-type Rule = (values: readonly unknown[]) => unknown
+export type Rule = (values: readonly unknown[]) => unknown
 
 function isNumeric (value: unknown): value is number | bigint {
   return typeof value === 'number' || typeof value === 'bigint'
@@ -87,7 +88,7 @@ export function combine (values: readonly unknown[], how: Aggregate): unknown {
 }
 
 /** A rule per field of an object value; fields it does not name are summed (numbers) or taken from the first. */
-function byField (fields: Readonly<Record<string, Aggregate>>, special: Readonly<Record<string, Rule>> = {}): Rule {
+export function byField (fields: Readonly<Record<string, Aggregate>>, special: Readonly<Record<string, Rule>> = {}): Rule {
   return (values) => {
     const objects = values.filter(isPlainObject)
     if (objects.length === 0) return values[0]
@@ -101,86 +102,12 @@ function byField (fields: Readonly<Record<string, Aggregate>>, special: Readonly
   }
 }
 
-/** Go's ring of the last 256 GC pauses. */
-export const RING_SIZE = 256
-
-/**
- * memstats' PauseNs and PauseEnd: every worker's recent pauses merged by end time, the newest 256
- * kept, laid out so that the newest is at (NumGC + 255) % 256 for the summed NumGC, as Go has it.
- */
-function mergeRings (stats: readonly Record<string, unknown>[], numGC: number): { PauseNs: number[], PauseEnd: number[] } {
-  const pauses: { end: number, ns: number }[] = []
-  for (const s of stats) {
-    const n = Number(s.NumGC)
-    const ns = s.PauseNs
-    const end = s.PauseEnd
-    if (!Array.isArray(ns) || !Array.isArray(end) || !(n > 0)) continue
-    for (let k = 0; k < Math.min(n, RING_SIZE); k++) {
-      const slot = (n - 1 - k) % RING_SIZE
-      pauses.push({ end: Number(end[slot]), ns: Number(ns[slot]) })
-    }
-  }
-  pauses.sort((a, b) => b.end - a.end)
-  const PauseNs = new Array<number>(RING_SIZE).fill(0)
-  const PauseEnd = new Array<number>(RING_SIZE).fill(0)
-  for (let i = 0; i < Math.min(pauses.length, RING_SIZE); i++) {
-    const slot = (((numGC - 1 - i) % RING_SIZE) + RING_SIZE) % RING_SIZE
-    PauseNs[slot] = (pauses[i] as { ns: number }).ns
-    PauseEnd[slot] = (pauses[i] as { end: number }).end
-  }
-  return { PauseNs, PauseEnd }
-}
-
-function memstats (values: readonly unknown[]): unknown {
-  const stats = values.filter(isPlainObject)
-  const merged = byField({ GCCPUFraction: 'avg', LastGC: 'max', EnableGC: 'first', DebugGC: 'first', BySize: 'first' }, {
-    PauseNs: (rings) => rings[0],
-    PauseEnd: (rings) => rings[0]
-  })(stats) as Record<string, unknown>
-  if (stats.length > 1) Object.assign(merged, mergeRings(stats, Number(merged.NumGC)))
-  return merged
-}
-
-/**
- * eventloop: the worst delay anywhere (max of the maxima and percentiles), the least of the minima,
- * the mean and stddev pooled over the samples. A worker whose window had no sample reports zeros,
- * which are no delay: it is left out of the delay fields.
- */
-function eventloop (values: readonly unknown[]): unknown {
-  const loops = values.filter(isPlainObject)
-  const sampled = loops.filter((loop) => Number(loop.samples) > 0)
-  // No worker saw a delay sample: every delay field is 0 anyway.
-  if (sampled.length === 0) return byField({ utilization: 'avg' })(loops)
-  const n = sampled.reduce((a, loop) => a + Number(loop.samples), 0)
-  const mean = sampled.reduce((a, loop) => a + Number(loop.samples) * Number(loop.mean), 0) / n
-  const variance = sampled.reduce((a, loop) => a + Number(loop.samples) * (Number(loop.stddev) ** 2 + (Number(loop.mean) - mean) ** 2), 0) / n
-  const out = byField({ min: 'min', max: 'max', p50: 'max', p90: 'max', p99: 'max' }, {
-    mean: () => mean,
-    stddev: () => Math.sqrt(variance)
-  })(sampled) as Record<string, unknown>
-  out.utilization = combine(loops.map((loop) => loop.utilization), 'avg')
-  return out
-}
-
-/** The builtins' rules, by builtin name: each chosen for what its fields mean (README "Cluster"). */
-export const BUILTIN_RULES: Readonly<Record<string, Rule>> = {
-  memstats,
-  eventloop,
-  // Requests, in flight and responses by class: the cluster's are the sums.
-  http: (values) => combine(values, 'sum'),
-  // Who and where one process is: the lowest-numbered worker's.
-  process: (values) => values[0],
-  cmdline: (values) => values[0],
-  // CPU seconds and counts summed; the sizes (peak resident set, integral sizes) the largest worker's.
-  resource: byField({ maxrss: 'max', ixrss: 'max', idrss: 'max', isrss: 'max' })
-}
-
 /**
  * The cluster's readings: one per name any worker has, sorted by name, each combined from the
- * workers that have it. `builtins` names the builtins in use, whose rules apply to their names;
+ * workers that have it. `builtins` are the builtins in use, whose rules apply to their names;
  * any other var goes by its `aggregate` (default sum: numbers summed, objects key by key).
  */
-export function aggregate (workers: readonly WorkerReadings[], builtins: ReadonlySet<string> = new Set()): Reading[] {
+export function aggregate (workers: readonly WorkerReadings[], builtins: ReadonlyMap<string, BuiltinFaces> = new Map()): Reading[] {
   const ordered = [...workers].sort((a, b) => a.worker - b.worker)
   const byName = new Map<string, Reading[]>()
   for (const { readings } of ordered) {
@@ -195,7 +122,7 @@ export function aggregate (workers: readonly WorkerReadings[], builtins: Readonl
     const list = byName.get(name) as Reading[]
     const first = list[0] as Reading
     const values = list.map((reading) => reading.value)
-    const rule = builtins.has(name) ? BUILTIN_RULES[name] : undefined
+    const rule = builtins.get(name)?.aggregate
     const value = rule !== undefined ? rule(values) : combine(values, first.meta?.aggregate ?? 'sum')
     return first.meta === undefined ? { name, value } : { name, value, meta: first.meta }
   })

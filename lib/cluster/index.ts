@@ -2,14 +2,14 @@
 import nodeCluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import type { ExpvarLogger } from '../../types/index.js'
-import { type MetricFamily, single } from '../families.js'
+import { type BuiltinFaces, type MetricFamily, single } from '../families.js'
 import { type ExpositionReading, writeExposition } from '../formats/exposition/writer.js'
 import { frame } from '../formats/expvar.js'
 import { fromWire, VALUES_FORMAT, type ValueReading, type WireReading } from '../formats/values.js'
 import { quote, writeJSON } from '../json.js'
 import { safeLog } from '../log.js'
 import { NO_META } from '../meta.js'
-import { EXPOSED, type Registry } from '../registry.js'
+import type { Registry } from '../registry.js'
 import { aggregate } from './aggregate.js'
 import { ClusterMember, type Collected, type MemberChannel, type MemberOptions } from './worker.js'
 
@@ -35,6 +35,7 @@ function infoOf (collected: Collected): ClusterInfo {
 /** A worker's reading in the cluster's metrics: its samples carry the worker's id. */
 interface LabelledReading extends ValueReading {
   readonly labels?: ExpositionReading['labels']
+  readonly builtin: ExpositionReading['builtin']
 }
 
 /**
@@ -53,16 +54,14 @@ function clusterFamilies (namespace: string, info: ClusterInfo): MetricFamily[] 
 /** This instance in cluster mode: its member of the relay, and the cluster's document and metrics. */
 export class Cluster {
   readonly member: ClusterMember
-  readonly #registry: Registry
-  readonly #builtins: ReadonlySet<string>
+  readonly #builtins: ReadonlyMap<string, BuiltinFaces>
   // The exposition's sanitised names, kept across scrapes as the registry's formats keep theirs.
   readonly #names = new Map<string, string>()
   // The vars left out of the cluster's metrics: logged once, until a scrape writes them again.
   readonly #failing = new Set<string>()
 
-  constructor (member: ClusterMember, registry: Registry, builtins: ReadonlySet<string>) {
+  constructor (member: ClusterMember, builtins: ReadonlyMap<string, BuiltinFaces>) {
     this.member = member
-    this.#registry = registry
     this.#builtins = builtins
   }
 
@@ -87,10 +86,11 @@ export class Cluster {
     for (const [worker, wire] of [...collected.answers].sort((a, b) => a[0] - b[0])) {
       const labels = { worker: String(worker) }
       for (const reading of wire) {
-        if (reading.name !== CLUSTER_VAR) readings.push({ ...fromWire(reading), labels })
+        if (reading.name !== CLUSTER_VAR) readings.push({ ...fromWire(reading), labels, builtin: this.#builtins.get(reading.name) })
       }
     }
-    const info: LabelledReading = { name: CLUSTER_VAR, kind: 'custom', meta: NO_META, value: infoOf(collected) }
+    const value = infoOf(collected)
+    const info: LabelledReading = { name: CLUSTER_VAR, kind: 'custom', meta: NO_META, value, builtin: { families: () => clusterFamilies(namespace, value) } }
     readings.push(info)
     // Stable: each name's readings stay in worker order, so its family lists the workers in order.
     readings.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
@@ -99,7 +99,6 @@ export class Cluster {
       openmetrics,
       namespace,
       names: this.#names,
-      builtin: (reading) => reading === info ? clusterFamilies(namespace, info.value as ClusterInfo) : this.#registry[EXPOSED](reading.name, reading.value),
       fail: (reading, err) => {
         failed.add(reading.name)
         if (this.#failing.has(reading.name)) return
@@ -115,13 +114,13 @@ export class Cluster {
  * This instance's member of the cluster, answering its siblings from `registry`. Outside a
  * cluster worker it answers for this process alone (said once, at info level).
  */
-export function joinCluster (fastify: FastifyInstance, registry: Registry, options: ClusterOptions, builtins: ReadonlySet<string>, cluster: { readonly worker?: { readonly id: number } } = nodeCluster, proc: IpcProcess = process): Cluster {
+export function joinCluster (fastify: FastifyInstance, registry: Registry, options: ClusterOptions, builtins: ReadonlyMap<string, BuiltinFaces>, cluster: { readonly worker?: { readonly id: number } } = nodeCluster, proc: IpcProcess = process): Cluster {
   const channel = processChannel(cluster, proc)
   if (channel === undefined) fastify.log.info('expvar: cluster is on but this process is not a node:cluster worker; it answers for itself alone')
   const member = new ClusterMember(channel, { timeout: options.timeout, local: answersOf(registry), log: fastify.log })
   member.start()
   fastify.addHook('onClose', async () => member.stop())
-  return new Cluster(member, registry, builtins)
+  return new Cluster(member, builtins)
 }
 
 /** What a worker answers from registry: values for the cluster's document and metrics, its document itself for `?worker=`. */
@@ -152,7 +151,7 @@ export interface IpcProcess {
  * The cluster's document: every answering worker's values combined by the aggregation rules, in
  * the single-process shape, with the `cluster` var (unless `vars` leaves it out).
  */
-export function clusterDocument (collected: Collected<readonly WireReading[]>, vars: readonly string[] | undefined, builtins: ReadonlySet<string>): string {
+export function clusterDocument (collected: Collected<readonly WireReading[]>, vars: readonly string[] | undefined, builtins: ReadonlyMap<string, BuiltinFaces>): string {
   const workers = [...collected.answers].map(([worker, wire]) => ({ worker, readings: wire.map(fromWire) }))
   const readings = aggregate(workers, builtins).filter((reading) => reading.name !== CLUSTER_VAR)
   if (vars === undefined || vars.includes(CLUSTER_VAR)) {

@@ -1,6 +1,6 @@
 // The Prometheus exposition formats, text 0.0.4 and OpenMetrics 1.0.0, written from a scrape's readings.
-import { type Fail, type Format, type Reading, writeEach, type Writer } from '../../collect.js'
-import type { MetricFamily, MetricSample } from '../../families.js'
+import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach, type Writer } from '../../collect.js'
+import type { Families, MetricFamily, MetricSample } from '../../families.js'
 import { cachedName, DEFAULT_LABEL, familyName, namesOf } from './names.js'
 import { ExpositionMemo, type Plan, type Rendered, sameShape, sameSources, sameTokens, writeChunk, type Written, CHUNK, type Chunk } from './reuse.js'
 import { ENTER, LEAVE, mapTokens, type Token, tokensOf } from './tokens.js'
@@ -13,14 +13,14 @@ export interface ExpositionReading {
   readonly value: unknown
   /** Constant labels (a cluster's `worker`), added to every sample of the reading. */
   readonly labels?: Readonly<Record<string, string>>
+  /** A builtin's families; an ordinary var (undefined) is mapped by the rules here. */
+  readonly builtin?: { readonly families: Families } | undefined
 }
 
 export interface ExpositionOptions<R extends ExpositionReading = ExpositionReading> {
   readonly openmetrics: boolean
   /** Prefixed, with `_`, to every name a var's value gives (not to the builtins' fixed names). */
   readonly namespace: string
-  /** The families a builtin's reading becomes, or undefined for an ordinary var. */
-  readonly builtin: (reading: R) => MetricFamily[] | undefined
   /** Names already sanitised, raw to Prometheus: the format's own, kept across scrapes. */
   readonly names: Map<string, string>
   /** What the last scrape wrote, for the next one to reuse: the format's own, kept across scrapes. */
@@ -148,7 +148,7 @@ export function openExposition<R extends ExpositionReading> (options: Exposition
   let read = 0
   /** A reading's families, written; an ordinary var's reused from the last scrape when its inputs are the same. */
   const rendered = (reading: R): readonly Rendered[] => {
-    const builtin = options.builtin(reading)
+    const builtin = reading.builtin?.families(reading.value)
     if (builtin !== undefined) return builtin.map((family) => render(family, `builtin ${reading.name}\0${family.name}`, reading.labels, openmetrics))
     const { kind, value, meta: { help, type, label } } = reading
     const map = isMap(reading)
@@ -262,13 +262,13 @@ function writeSamples (family: MetricFamily, constant: Readonly<Record<string, s
 }
 
 /**
- * An exposition format for registry.scrape(). `builtin` finds the families of a builtin's reading
- * (the registry knows which vars are builtins); ordinary vars are mapped by the rules above.
+ * An exposition format for registry.scrape(): a builtin's reading becomes its own families, an
+ * ordinary var's is mapped by the rules above.
  */
-export function expositionFormat (openmetrics: boolean, namespace: string, builtin: ExpositionOptions<Reading>['builtin']): Format {
+export function expositionFormat (openmetrics: boolean, namespace: string): CoreFormat<string> {
   const names = new Map<string, string>()
   const memo = new ExpositionMemo()
-  const open = (fail: Fail): Writer => openExposition({ openmetrics, namespace, builtin, fail, names, memo })
+  const open = (fail: Fail): CoreWriter<string> => openExposition<Reading>({ openmetrics, namespace, fail, names, memo })
   return {
     id: `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`,
     // Self-rendering vars are read through value(): their JSON text is of no use here.

@@ -13,6 +13,7 @@ import { registerUi } from './lib/routes/ui.js'
 import { joinCluster } from './lib/cluster/index.js'
 import * as registries from './lib/registry.js'
 import * as vars from './lib/vars.js'
+import * as histograms from './lib/histogram.js'
 
 const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyExpvar (fastify, options) {
   // Fastify's own message would be about a decorator; say what was done twice.
@@ -40,12 +41,14 @@ export const FloatVar: Handle<api.FloatVar> = vars.FloatVar
 export const StringVar: Handle<api.StringVar> = vars.StringVar
 export const MapVar: Handle<api.MapVar> = vars.MapVar
 export const FuncVar: Handle<api.FuncVar, [fn: () => unknown]> = vars.FuncVar
+export const HistogramVar: api.HistogramVarConstructor = histograms.HistogramVar
 export type Registry = api.Registry
 export type IntVar = api.IntVar
 export type FloatVar = api.FloatVar
 export type StringVar = api.StringVar
 export type MapVar = api.MapVar
 export type FuncVar = api.FuncVar
+export type HistogramVar<L extends string = string> = api.HistogramVar<L>
 /* eslint-enable @typescript-eslint/no-redeclare */
 export { ExpVar, defineExpvars } from './lib/define.js'
 export { aggregateWorkers } from './lib/cluster/primary.js'

@@ -1,6 +1,6 @@
 // The registry: names to vars, Go's get-or-create handles, merge and collision rules, and its scrapes.
 import type * as api from '../types/index.js'
-import type { Collisions, Definition, DocumentOptions, ExpvarLogger, KeyValue, RegistryOptions, Var, VarMeta, MetricsOptions } from '../types/index.js'
+import type { Collisions, Definition, DocumentOptions, ExpvarLogger, HistogramMeta, KeyValue, ReadingMeta, RegistryOptions, Var, VarMeta, MetricsOptions } from '../types/index.js'
 import { collect, type CoreFormat, type Entry, type Format, type Registration, type VarKind } from './collect.js'
 import { isClassSyntax, normalizeDefinition } from './define.js'
 import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_META_CONFLICT, FST_EXPVAR_REENTRANT, FST_EXPVAR_WRONG_KIND } from './errors.js'
@@ -13,6 +13,7 @@ import { callSite } from './call-site.js'
 import { WARNING_LOGGER } from './log.js'
 import { checkMeta, combineMeta, conflict, NO_META } from './meta.js'
 import { FloatVar, FuncVar, IntVar, isVar, MapVar, StringVar } from './vars.js'
+import { givenHistogramMeta, HistogramVar, publishedMeta, settingsConflict } from './histogram.js'
 
 export const DEFAULT_COLLISIONS: Collisions = 'merge'
 export const DEFAULT_TIMEOUT = 500
@@ -33,6 +34,7 @@ const HANDLES = [
   { kind: 'float', Class: FloatVar, article: 'a FloatVar' },
   { kind: 'string', Class: StringVar, article: 'a StringVar' },
   { kind: 'map', Class: MapVar, article: 'a MapVar' },
+  { kind: 'histogram', Class: HistogramVar, article: 'a HistogramVar' },
   { kind: 'func', Class: FuncVar, article: 'a FuncVar' }
 ] as const satisfies ReadonlyArray<{ kind: VarKind, Class: abstract new (...args: never[]) => Var, article: string }>
 
@@ -47,6 +49,7 @@ function article (kind: VarKind): string {
 }
 
 function show (value: unknown): string {
+  if (Array.isArray(value)) return `[${value.join(', ')}]`
   return typeof value === 'string' ? `'${value}'` : typeof value === 'symbol' || typeof value === 'bigint' ? typeof value : String(value)
 }
 
@@ -152,6 +155,14 @@ export class Registry implements api.Registry {
   /** Go's Publish(name, Func(fn)), get-or-create: an existing func var of that name is returned as it is. */
   func (name: string, fn: () => unknown, meta?: VarMeta): FuncVar {
     return this.#handle(name, 'func', meta, () => new FuncVar(fn))
+  }
+
+  /**
+   * A histogram, get-or-create. Asked again, bounds or labels other than its own are refused; none
+   * given is the same histogram.
+   */
+  histogram<L extends string = string> (name: string, meta?: HistogramMeta<L>): HistogramVar<L> {
+    return this.#handle(name, 'histogram', meta, () => new HistogramVar(meta), givenHistogramMeta)
   }
 
   /** The var published as name (the first, where several registrations share it), as Go's Get. */
@@ -270,9 +281,9 @@ export class Registry implements api.Registry {
     return this.#sorted
   }
 
-  #handle<T extends Var> (name: string, kind: HandleKind, meta: VarMeta | undefined, create: () => T): T {
+  #handle<T extends Var> (name: string, kind: HandleKind, meta: unknown, create: () => T, check: (name: string, meta: unknown) => VarMeta = checkMeta): T {
     checkName(name)
-    const checked = checkMeta(name, meta)
+    const checked = check(name, meta)
     const entry = this.#entries.get(name)
     const first = entry?.registrations[0]
     if (entry === undefined || first === undefined) return this.#publish(name, create(), callSite(), checked)
@@ -287,11 +298,13 @@ export class Registry implements api.Registry {
   }
 
   #checkConflict (entry: Entry, meta: VarMeta): void {
-    const key = conflict(entry.meta, meta)
-    if (key !== undefined) throw new FST_EXPVAR_META_CONFLICT(entry.name, `${key} ${show(entry.meta[key])}`, `${key} ${show(meta[key])}`)
+    const key = conflict(entry.meta, meta) ?? settingsConflict(entry.meta, meta)
+    if (key !== undefined) throw new FST_EXPVAR_META_CONFLICT(entry.name, `${key} ${show((entry.meta as ReadingMeta)[key])}`, `${key} ${show((meta as ReadingMeta)[key])}`)
   }
 
   #publish<T extends Var> (name: string, v: T, origin: string, meta: VarMeta): T {
+    // A histogram's readings carry its bounds and labels, whichever way it was published.
+    if (v instanceof HistogramVar) meta = publishedMeta(name, v, meta, this.#log)
     let entry = this.#entries.get(name)
     if (entry === undefined) {
       entry = { name, registrations: [], meta: NO_META, failing: false, clashWarned: false }

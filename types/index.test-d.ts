@@ -5,8 +5,8 @@
 import { expectTypeOf } from 'expect-type'
 import Fastify, { type FastifyPluginAsync } from 'fastify'
 import fastifyExpvar, {
-  ExpVar, FloatVar, FuncVar, IntVar, MapVar, Registry, StringVar, aggregateWorkers, defineExpvars, errors,
-  type ClusterOptions, type FastifyExpvarOptions, type Format, type WorkerAggregator, type KeyValue, type MapKeyValue, type Var, type Writer
+  ExpVar, FloatVar, FuncVar, HistogramVar, IntVar, MapVar, Registry, StringVar, aggregateWorkers, defineExpvars, errors,
+  type ClusterOptions, type HistogramChild, type HistogramDocument, type HistogramMeta, type HistogramLeaf, type FastifyExpvarOptions, type Format, type WorkerAggregator, type KeyValue, type MapKeyValue, type Var, type Writer
 } from 'fastify-expvar'
 
 const app = Fastify()
@@ -131,3 +131,34 @@ expectTypeOf(app.expvar.scrape(sliced, { vars: ['requests'] })).toEqualTypeOf<Pr
 // @ts-expect-error a writer's end() is required
 const unended: Format = { ...lines, open: () => ({ add: () => {} }) }
 export { unended }
+
+// Histograms: prom-client's methods, the label names typed from meta.labels.
+const latency = app.expvar.histogram('latency', { labels: ['method', 'route'], buckets: [0.1, 1], help: 'Latency.' })
+expectTypeOf(latency).toEqualTypeOf<HistogramVar<'method' | 'route'>>()
+latency.observe(0.2)
+latency.observe({ method: 'GET', route: '/a' }, 0.2)
+latency.observe({ route: '/a' }, 0.2)
+// @ts-expect-error a label the histogram does not have
+latency.observe({ path: '/a' }, 0.2)
+// @ts-expect-error an observation is a number
+latency.observe('0.2')
+// @ts-expect-error a label value is a string or a number
+latency.observe({ method: true }, 0.2)
+const end = latency.startTimer({ method: 'GET' })
+expectTypeOf(end).toEqualTypeOf<(labels?: Partial<Record<'method' | 'route', string | number>>) => number>()
+expectTypeOf(end({ route: '/a' })).toEqualTypeOf<number>()
+expectTypeOf(latency.labels('GET', '/a')).toEqualTypeOf<HistogramChild<'method' | 'route'>>()
+expectTypeOf(latency.labels({ method: 'GET' }).startTimer()()).toEqualTypeOf<number>()
+expectTypeOf(latency.value()).toEqualTypeOf<HistogramDocument>()
+expectTypeOf(latency.reset()).toEqualTypeOf<void>()
+expectTypeOf(app.expvar.histogram('sizes')).toEqualTypeOf<HistogramVar>()
+expectTypeOf({ count: 1, sum: 1, buckets: { '+Inf': 1 }, p50: null, p90: 1, p99: 1 }).toExtend<HistogramLeaf>()
+expectTypeOf({ buckets: [1, 2], labels: ['a'], maxSeries: 10 }).toExtend<HistogramMeta>()
+// @ts-expect-error buckets are numbers
+app.expvar.histogram('bad', { buckets: ['1'] })
+// @ts-expect-error a histogram has no Prometheus type of its own to set
+app.expvar.histogram('bad', { type: 'counter' })
+const standalone = new HistogramVar({ labels: ['queue'] })
+expectTypeOf(standalone).toEqualTypeOf<HistogramVar<'queue'>>()
+expectTypeOf(app.expvar.register('standalone', standalone)).toEqualTypeOf<Var>()
+expectTypeOf(new HistogramVar()).toEqualTypeOf<HistogramVar>()

@@ -166,14 +166,22 @@ export interface DocumentOptions {
   log?: ExpvarLogger
 }
 
-/** What made a value: one of Go's handles, a function, or any other var. */
-export type VarKind = 'int' | 'float' | 'string' | 'map' | 'func' | 'custom'
+/** What made a value: one of Go's handles, a histogram, a function, or any other var. */
+export type VarKind = 'int' | 'float' | 'string' | 'map' | 'histogram' | 'func' | 'custom'
+
+/** A reading's metadata: the var's, and for a histogram its bounds and label names (always set). */
+export interface ReadingMeta extends VarMeta {
+  /** A histogram's upper bounds, increasing (`+Inf` is implied last). */
+  readonly buckets?: readonly number[]
+  /** A histogram's label names, in the order its value is nested by them. */
+  readonly labels?: readonly string[]
+}
 
 /** A name's value at one scrape, as a format's writer gets it. */
 export interface Reading {
   readonly name: string
   readonly kind: VarKind
-  readonly meta: VarMeta
+  readonly meta: ReadingMeta
   /** The value; undefined where `text` holds the var's own JSON. */
   readonly value: unknown
   /** A self-rendering var's own JSON text, for formats that read vars as text. */
@@ -250,6 +258,64 @@ export interface MapVar extends Var {
   string (): string
 }
 
+/** What describes a histogram: `histogram(name, meta?)` and `new HistogramVar(meta?)`. */
+export interface HistogramMeta<L extends string = string> {
+  /** The `# HELP` text. */
+  readonly help?: string
+  /** Upper bounds, finite and strictly increasing; `+Inf` is always added. Default prom-client's `[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]`. */
+  readonly buckets?: readonly number[]
+  /** Label names (not `le`, not starting with `__`). Default none. */
+  readonly labels?: readonly L[]
+  /** Label sets kept; past it, new ones are counted in one overflow series (label values `__overflow__`), with a warning once. Default `2000`. */
+  readonly maxSeries?: number
+}
+
+/** A histogram's label values by label name: strings, or numbers (written as text). A label left out is `''`. */
+export type LabelValues<L extends string = string> = Partial<Record<L, string | number>>
+
+/** One label set's counts in the document: buckets cumulative, as Prometheus' `le`; quantiles as `histogram_quantile()` estimates them, `null` at count 0. */
+export interface HistogramLeaf {
+  readonly count: number
+  readonly sum: number
+  /** Upper bound (as text, `+Inf` last) to the count of observations at most that bound. */
+  readonly buckets: Readonly<Record<string, number>>
+  readonly p50: number | null
+  readonly p90: number | null
+  readonly p99: number | null
+}
+
+/** A histogram's value: a leaf, or with labels, leaves nested by label values in label order. */
+export type HistogramDocument = HistogramLeaf | { readonly [labelValue: string]: HistogramDocument }
+
+/** What `labels(...)` returns: the histogram bound to one label set. */
+export interface HistogramChild<L extends string = string> {
+  observe (value: number): void
+  /** Starts a timer; `end(labels?)` observes the seconds since and returns them. */
+  startTimer (): (labels?: LabelValues<L>) => number
+}
+
+/** A histogram, in prom-client's shape: observations counted per bucket, per label set. */
+export interface HistogramVar<L extends string = string> extends Var {
+  /** Counts a finite number; a bad one (NaN, not a number, an unknown label) is a coded error and counts nothing. */
+  observe (value: number): void
+  observe (labels: LabelValues<L>, value: number): void
+  /** Starts a timer; `end(labels?)` observes the seconds since (labels merged with these) and returns them. */
+  startTimer (labels?: LabelValues<L>): (labels?: LabelValues<L>) => number
+  /** The histogram bound to one label set: a value per label, in order, or an object of them. */
+  labels (...values: (string | number)[]): HistogramChild<L>
+  labels (values: LabelValues<L>): HistogramChild<L>
+  /** Forgets every observation and label set. */
+  reset (): void
+  value (): HistogramDocument
+  string (): string
+}
+
+/** `HistogramVar` as a value: `new HistogramVar(meta?)`. */
+export interface HistogramVarConstructor {
+  new <L extends string = string>(meta?: HistogramMeta<L>): HistogramVar<L>
+  readonly prototype: HistogramVar
+}
+
 /** A set of published vars: what `fastify.expvar` is; `new Registry()` makes one of its own. */
 export interface Registry {
   /**
@@ -268,6 +334,8 @@ export interface Registry {
   map (name: string, meta?: VarMeta): MapVar
   /** Go's Publish(name, Func(fn)), get-or-create. */
   func (name: string, fn: () => unknown, meta?: VarMeta): FuncVar
+  /** A histogram, get-or-create: asked again, the same bounds and labels (or none) return the same one. */
+  histogram<L extends string = string> (name: string, meta?: HistogramMeta<L>): HistogramVar<L>
   /** The var published as name (the first, where several registrations share it), as Go's Get. */
   get (name: string): Var | undefined
   /** Removes name (with a var: only that registration of it). True when something was removed. */

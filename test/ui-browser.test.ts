@@ -35,6 +35,12 @@ async function seriesPixels (page: Page, selector: string): Promise<number> {
 
 const text = async (page: Page, selector: string): Promise<string> => await page.$eval(selector, (e) => e.textContent ?? '')
 
+/** A histogram as the document writes one: cumulative buckets up to the last count, '+Inf' the same. */
+function histogram (buckets: Record<string, number>, p50: number): Record<string, unknown> {
+  const count = Math.max(...Object.values(buckets))
+  return { count, sum: count * p50, buckets: { ...buckets, '+Inf': count }, p50, p90: p50, p99: p50 }
+}
+
 tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, auth', {
   skip: !hasChromium() && !CI ? CHROMIUM_MISSING : false
 }, async (t) => {
@@ -63,15 +69,26 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
     }
   })
   let ticks = 0
-  app.expvar.register('ticks', () => ++ticks * 10) // grows at every scrape: a counter, drawn as a rate
+  app.expvar.register('ticks', () => ++ticks * 10, { type: 'counter' }) // a counter by its metadata: drawn as a rate
   app.expvar.register('temperature', () => 20 + 5 * Math.sin(ticks)) // up and down: a gauge
+  app.expvar.register('grows', () => ticks * 3, { type: 'gauge' }) // a gauge that happens to grow: drawn as it is
+  app.expvar.register('idle', () => 0) // all zero: folded behind the toggle
+  // A histogram as the document writes one, a plain function here: since the start nearly every
+  // observation is in the first bucket (the document's own p50 is 0.005), but every new one is in
+  // (0.5, 1], so the quantiles of what happened between polls are 0.75, 0.95 and 0.995.
+  app.expvar.register('latency_seconds', () => histogram({ 0.005: 1000, 0.5: 1000, 1: 1000 + 10 * ticks }, 0.005))
+  // Two label sets of a histogram under the http builtin (merged into its object): the http latency
+  // panel adds their deltas, 10 per poll in (0.05, 0.1] and 10 in (0.5, 1]: p50 0.1, p90 0.9, p99 0.99.
+  app.expvar.register('http', () => ({
+    duration: {
+      GET: { '/a': histogram({ 0.05: 0, 0.1: 10 * ticks, 0.5: 10 * ticks, 1: 10 * ticks }, 0.1) },
+      POST: { '/b': histogram({ 0.05: 0, 0.1: 0, 0.5: 0, 1: 10 * ticks }, 1) }
+    }
+  }))
   const queue = app.expvar.map('queue')
   queue.add('eu', 3)
   queue.add('us', 5)
   app.expvar.string('build').set('v1.2.3')
-  // Enough values to pass the page's cap of 120 charts.
-  const wide = app.expvar.map('wide') // sorted last: the cap leaves out the tail of it
-  for (let i = 0; i < 100; i++) wide.add(`k${String(i).padStart(3, '0')}`, i)
   const origin = await app.listen({ host: '127.0.0.1', port: 0 })
   const { browser, close } = await launchChromium().catch(async (err: unknown) => {
     await app.close()
@@ -110,26 +127,120 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
   t.equal(response?.status(), 200)
   await page.select('#interval', String(POLL_MS))
   await page.waitForSelector('.card[data-key="temperature"] canvas')
-  await waitForDocumentRequests(4)
+  await waitForDocumentRequests(5)
   await page.waitForFunction(() => document.querySelector('#status')?.textContent?.startsWith('updated'))
 
   t.test('every numeric value has a chart drawn with data, Map keys and counters too', async (t) => {
     for (const key of ['temperature', 'ticks', 'queue.eu', 'queue.us', 'memstats.HeapAlloc', 'eventloop.p99', 'http.requests']) {
-      t.ok(await page.$(`#charts .card[data-key="${key}"]`), `a chart for ${key}`)
+      t.ok(await page.$(`.charts .card[data-key="${key}"]`), `a chart for ${key}`)
     }
-    t.notOk(await page.$('#charts .card[data-key="build"]'), 'no chart for a string')
+    t.notOk(await page.$('.charts .card[data-key="build"]'), 'no chart for a string')
     t.ok(await seriesPixels(page, '.card[data-key="temperature"] canvas') > 20, 'the gauge\'s line is drawn')
     t.ok(await seriesPixels(page, '.card[data-key="ticks"] canvas') > 20, 'the counter\'s rate is drawn')
     t.match(await text(page, '.card[data-key="ticks"] .value'), /^[\d.,]+\/s[\d.,]+$/, 'a counter shows its rate and its raw value')
     t.match(await text(page, '.card[data-key="temperature"] .value'), /^[\d.,]+$/, 'a gauge shows its value')
   })
 
-  t.test('the memstats, eventloop and http panels are drawn', async (t) => {
+  t.test('the memstats, eventloop and http panels are drawn, each with its unit', async (t) => {
     const titles = await page.$$eval('#panels .card:not([hidden]) h3', (hs) => hs.map((h) => h.textContent))
-    t.same(titles, ['Memory', 'GC pauses (ms)', 'Event-loop delay (ms)', 'Event-loop utilization (%)', 'HTTP responses by status class (/s)', 'HTTP in flight'])
+    t.same(titles, ['Memory', 'GC pauses', 'Event-loop delay', 'Event-loop utilization', 'HTTP responses by status class', 'HTTP latency, all routes', 'HTTP in flight'])
     t.ok(await seriesPixels(page, '#panels .card[data-key="Memory"] canvas') > 20, 'heap drawn')
-    t.ok(await seriesPixels(page, '#panels .card[data-key="Event-loop delay (ms)"] canvas') > 20, 'delay drawn')
-    t.match(await text(page, '#panels .card[data-key="HTTP responses by status class (/s)"] .value'), /2xx [\d.]+/)
+    t.ok(await seriesPixels(page, '#panels .card[data-key="Event-loop delay"] canvas') > 20, 'delay drawn')
+    const panel = async (title: string): Promise<{ value: string, y: string[] }> => await page.$eval(`#panels .card[data-key="${title}"]`,
+      (c) => ({ value: c.querySelector('.value')?.textContent ?? '', y: ((c as HTMLElement).dataset.yTicks ?? '').split('|') }))
+    const units: [string, RegExp, RegExp][] = [
+      ['Memory', /^HeapAlloc [\d.]+ MiB · HeapInuse [\d.]+ MiB · HeapSys [\d.]+ MiB · Sys \(RSS\) [\d.]+ MiB$/, /^[\d.]+ [KMG]?i?B$/],
+      ['GC pauses', /^\d+ GCs?, [\d.]+ ms paused in total$/, /^[\d.]+ ms$/],
+      // The event loop's nanoseconds as milliseconds: Node's delay monitor ticks at 10 ms, so the median is near 10 ms, not 10,000,000.
+      ['Event-loop delay', /^p50 (\d{1,3}(\.\d+)?) ms · p90 [\d.]+ ms · p99 [\d.,]+ ms · max [\d.,]+ ms$/, /^[\d.,]+ ms$/],
+      ['Event-loop utilization', /^utilization [\d.]+ %$/, /^[\d.]+ %$/],
+      ['HTTP responses by status class', /^1xx [\d.]+\/s · 2xx [\d.]+\/s · 3xx [\d.]+\/s · 4xx [\d.]+\/s · 5xx [\d.]+\/s$/, /^[\d.]+\/s$/],
+      ['HTTP latency, all routes', /^p50 100 ms · p90 900 ms · p99 990 ms$/, /^[\d.]+ m?s$/],
+      ['HTTP in flight', /^inFlight \d+$/, /^\d+$/]
+    ]
+    for (const [title, value, tick] of units) {
+      const shown = await panel(title)
+      t.match(shown.value, value, `${title}: ${shown.value}`)
+      t.ok(shown.y.length > 0 && shown.y.every((label) => tick.test(label)), `${title}'s value ticks carry the unit: ${shown.y.join(', ')}`)
+    }
+  })
+
+  t.test('a var\'s type and the builtins\' known kinds decide rate or value, with units', async (t) => {
+    const cards = await page.$$eval('.card[data-kind]', (cs) => Object.fromEntries(cs.map((c) => [(c as HTMLElement).dataset.key,
+      { kind: (c as HTMLElement).dataset.kind, unit: (c as HTMLElement).dataset.unit, value: c.querySelector('.value')?.textContent ?? '' }])))
+    t.match(cards.ticks, { kind: 'counter', value: /^[\d.,]+\/s[\d.,]+$/ }, 'type counter: a rate, and the raw value')
+    t.match(cards.grows, { kind: 'gauge', value: /^[\d.,]+$/ }, 'type gauge: the value, though it only grew')
+    t.match(cards.temperature, { kind: 'gauge', value: /^[\d.,]+$/ }, 'no type: the value')
+    t.match(cards['memstats.HeapSys'], { kind: 'gauge', unit: 'bytes', value: /^[\d.]+ MiB$/ }, 'HeapSys: a gauge in bytes')
+    t.match(cards['memstats.TotalAlloc'], { kind: 'counter', unit: 'bytes', value: /^[\d.]+ [KM]?i?B\/s[\d.]+ MiB$/ }, 'TotalAlloc: a rate of bytes')
+    t.match(cards['memstats.GCCPUFraction'], { kind: 'gauge', value: /^[\d.]+ %$/ }, 'GCCPUFraction as a share')
+    t.match(cards['eventloop.p99'], { kind: 'gauge', unit: 'ns', value: /^[\d.,]+ ms$/ }, 'eventloop in ms')
+    t.match(cards['eventloop.utilization'], { kind: 'gauge', value: /^[\d.]+ %$/ }, 'utilization in %')
+    t.match(cards['http.requests'], { kind: 'counter', value: /^[\d.]+\/s[\d.,]+$/ })
+    t.match(cards['http.inFlight'], { kind: 'gauge' })
+    t.notOk(cards['memstats.LastGC'], 'a time is not charted')
+  })
+
+  t.test('a histogram is drawn as p50/p90/p99 of what was observed between polls', async (t) => {
+    const card = await page.$eval('.card[data-key="latency_seconds"]', (c) => ({ kind: (c as HTMLElement).dataset.kind, value: c.querySelector('.value')?.textContent ?? '' }))
+    t.equal(card.kind, 'histogram')
+    t.match(card.value, /^p50 750 ms · p90 950 ms · p99 995 ms[\d.]+\/s · [\d,]+ in all$/, card.value)
+    t.equal(await text(page, '#tree .leaf[data-path="latency_seconds.p50"] .v'), '0.005', 'not the since-start quantile the document holds')
+    t.ok(await seriesPixels(page, '.card[data-key="latency_seconds"] canvas') > 20, 'its quantiles drawn')
+    t.notOk(await page.$('.card[data-key="latency_seconds.count"]'), 'its count is not a chart of its own')
+    t.notOk(await page.$('.card[data-key="latency_seconds.buckets.1"]'), 'nor its buckets')
+    t.match(await text(page, '.card[data-key="http.duration.GET./a"] .value'), /^p50 75 ms · p90 95 ms · p99 99.5 ms/, 'each label set its own chart')
+  })
+
+  t.test('the user\'s vars first; all-zero values folded behind one toggle', async (t) => {
+    const order = await page.evaluate(() => {
+      const keys = (selector: string): string[] => Array.from(document.querySelectorAll(selector), (c) => c).map((c) => (c as HTMLElement).dataset.key ?? '')
+      const before = (a: string, b: string): boolean => Boolean((document.querySelector(a) as Element).compareDocumentPosition(document.querySelector(b) as Element) & Node.DOCUMENT_POSITION_FOLLOWING)
+      return {
+        user: keys('#charts .card'),
+        builtin: keys('#runtime .card'),
+        tree: Array.from(document.querySelectorAll('#tree > *'), (e) => e).map((e) => (e as HTMLElement).dataset.path),
+        first: before('#charts', '#panels') && before('#panels', '#runtime')
+      }
+    })
+    const builtin = /^(memstats|eventloop|http|cmdline)(\.|$)/
+    t.ok(order.user.length >= 6 && order.user.every((key) => !builtin.test(key)), 'the first grid holds the user\'s vars only')
+    t.ok(order.builtin.length > 10 && order.builtin.every((key) => builtin.test(key)), 'the builtins\' values after the panels')
+    t.ok(order.first, 'the user\'s values come before the runtime panels and values')
+    const firstBuiltin = order.tree.findIndex((path) => builtin.test(path ?? ''))
+    t.ok(firstBuiltin > 0 && order.tree.slice(firstBuiltin).every((path) => builtin.test(path ?? '')), `the tree too: ${order.tree.join(', ')}`)
+
+    const hidden = async (key: string): Promise<boolean | null> => await page.evaluate((k) => {
+      const c = document.querySelector(`.card[data-key="${k}"]`) as HTMLElement | null
+      return c === null ? null : c.hidden
+    }, key)
+    t.notOk(await hidden('idle'), 'an all-zero var is not shown')
+    t.notOk(await hidden('memstats.Lookups'), 'nor an all-zero builtin field')
+    t.notOk(await hidden('queue.eu'))
+    const label = await text(page, '#zeros')
+    const folded = Number(/^Show (\d+) all-zero values$/.exec(label)?.[1])
+    t.ok(folded >= 10, `the toggle says how many are folded: ${label}`)
+    await page.click('#zeros')
+    t.equal(await hidden('idle'), false, 'shown once the toggle is on')
+    t.equal(await hidden('memstats.Lookups'), false)
+    t.equal(await page.$eval('.card[data-key="idle"]', (c) => (c as HTMLElement).dataset.zero), 'true')
+    t.equal(await text(page, '#zeros'), `Hide ${folded} all-zero values`)
+    await page.click('#zeros')
+    t.equal(await hidden('idle'), true, 'and folded again')
+  })
+
+  t.test('time ticks read as wall-clock seconds, and no two ticks of an axis read the same', async (t) => {
+    const axes = await page.$$eval('.card:not([hidden])', (cs) => cs.map((c) => ({
+      key: (c as HTMLElement).dataset.key,
+      x: ((c as HTMLElement).dataset.xTicks ?? '').split('|'),
+      y: ((c as HTMLElement).dataset.yTicks ?? '').split('|')
+    })))
+    t.ok(axes.length > 30, `${axes.length} charts`)
+    for (const { key, x, y } of axes) {
+      if (!x.every((label) => /^\d\d:\d\d:\d\d$/.test(label)) || new Set(x).size !== x.length) t.fail(`${key}: time ticks ${x.join(', ')}`)
+      if (y.some((label) => label === '') || new Set(y).size !== y.length) t.fail(`${key}: value ticks ${y.join(', ')}`)
+    }
+    t.pass(`${axes.length} charts' axes read`)
   })
 
   t.test('values update between polls, in the charts and in the tree', async (t) => {
@@ -146,24 +257,29 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
   t.test('the filter narrows charts, panels and tree', async (t) => {
     const visible = async (selector: string): Promise<string[]> =>
       await page.$$eval(selector, (es) => es.filter((e) => (e as HTMLElement).offsetParent !== null).map((e) => (e as HTMLElement).dataset.key ?? (e as HTMLElement).dataset.path ?? ''))
-    const all = (await visible('#charts .card')).length
+    const all = (await visible('.charts .card')).length
     await page.type('#filter', 'queue')
-    t.same(await visible('#charts .card'), ['queue.eu', 'queue.us'])
+    t.same(await visible('.charts .card'), ['queue.eu', 'queue.us'])
     t.same(await visible('#panels .card'), [])
     t.same(await visible('#tree .leaf'), ['queue.eu', 'queue.us'])
     await page.$eval('#filter', (input) => { (input as HTMLInputElement).value = '' })
     await page.type('#filter', 'eventloop.p')
-    t.same(await visible('#charts .card'), ['eventloop.p50', 'eventloop.p90', 'eventloop.p99'])
-    t.same(await visible('#panels .card'), ['Event-loop delay (ms)'], 'a panel stays when one of its series matches')
+    t.same(await visible('.charts .card'), ['eventloop.p50', 'eventloop.p90', 'eventloop.p99'])
+    t.same(await visible('#panels .card'), ['Event-loop delay'], 'a panel stays when one of its series matches')
     await page.$eval('#filter', (input) => {
       (input as HTMLInputElement).value = ''
       input.dispatchEvent(new Event('input'))
     })
-    t.equal((await visible('#charts .card')).length, all, 'cleared, every chart is back')
+    t.equal((await visible('.charts .card')).length, all, 'cleared, every chart is back')
   })
 
   t.test('past 120 matching values the page says how many it left out', async (t) => {
-    const shown = async (): Promise<number> => await page.$$eval('#charts .card', (cs) => cs.filter((c) => !(c as HTMLElement).hidden).length)
+    // Enough values to pass the page's cap of 120 charts.
+    const wide = app.expvar.map('wide') // sorted last: the cap leaves out the tail of it
+    for (let i = 0; i < 100; i++) wide.add(`k${String(i).padStart(3, '0')}`, i + 1)
+    await waitForDocumentRequests(2)
+    await sleep(100)
+    const shown = async (): Promise<number> => await page.$$eval('.charts .card', (cs) => cs.filter((c) => !(c as HTMLElement).hidden).length)
     t.equal(await shown(), 120)
     t.match(await text(page, '#more'), /^\d+ more values match: narrow them with the filter\.$/)
     await page.type('#filter', 'wide.')
@@ -173,6 +289,7 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
       (input as HTMLInputElement).value = ''
       input.dispatchEvent(new Event('input'))
     })
+    app.expvar.delete('wide')
   })
 
   t.test('a phone-sized window gets one column and no sideways scrolling', async (t) => {
@@ -242,10 +359,88 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
     t.same(pageErrors, [], 'no page errors')
     const urls = [...new Set(requested.map((url) => url.split('?')[0] as string))].sort()
     t.same(urls.filter((url) => !url.startsWith(origin + '/')), [], 'every request went to the test server')
-    t.equal(urls.length, 7, 'the page, five assets and the document')
+    t.equal(urls.length, 8, 'the page, five assets, the document and the metadata')
     for (const url of urls) {
       t.equal((await fetch(url)).status, 401, `${url} without credentials`)
       t.equal((await fetch(url, { headers: { authorization: AUTH } })).status, 200, `${url} with them`)
     }
   })
+})
+
+tap.test('the page survives any document the route can serve: counts past 2^53, huge, tiny and odd values', {
+  skip: !hasChromium() && !CI ? CHROMIUM_MISSING : false
+}, async (t) => {
+  if (!hasChromium()) {
+    t.fail(CHROMIUM_MISSING)
+    return
+  }
+  const polls = { answered: 0 }
+  const app = Fastify()
+  await app.register(expvar, {
+    ui: true,
+    route: {
+      logLevel: 'silent',
+      onRequest: async (request) => { if (request.routeOptions.url === '/debug/vars') polls.answered++ }
+    }
+  })
+  let n = 0
+  const ring = (value: (i: number) => unknown): unknown[] => Array.from({ length: 256 }, (_, i) => value(i))
+  // Merged into the builtin's object (later registration wins a clash): a GC count no double holds
+  // exactly, with a ring of pauses that ended far in the future, in the past, or are not numbers.
+  app.expvar.register('memstats', () => ({
+    NumGC: 2 ** 53 + 2 * ++n,
+    PauseNs: ring((i) => (i % 3 === 0 ? 2 ** 60 : i % 3 === 1 ? -5 : 'x')),
+    PauseEnd: ring((i) => (i % 2 === 0 ? 1e30 : 1)),
+    HeapSys: 1e300,
+    Sys: -5
+  }))
+  // A gauge past 2^53 that moves by less than a double's spacing there would stall uPlot's tick loop.
+  app.expvar.register('precise', () => 2 ** 56 + (n % 2) * 64)
+  app.expvar.register('extremes', () => (n % 2 === 0 ? Number.MAX_VALUE : -Number.MAX_VALUE), { type: 'counter' })
+  app.expvar.register('tiny', () => 5e-324)
+  app.expvar.register('hist_only_inf', () => ({ count: n, sum: null, buckets: { '+Inf': n } }))
+  app.expvar.register('hist_not_cumulative', () => ({ count: 5 * n, sum: n, buckets: { 1: 9 * n, 0.5: 2 * n, '+Inf': 5 * n } }))
+  let deep: Record<string, unknown> = { leaf: 1 }
+  for (let i = 0; i < 200; i++) deep = { down: deep }
+  app.expvar.register('deep', () => deep)
+  app.expvar.map('odd').add('__proto__', 1)
+  const origin = await app.listen({ host: '127.0.0.1', port: 0 })
+  const { browser, close } = await launchChromium().catch(async (err: unknown) => {
+    await app.close()
+    throw err
+  })
+  t.teardown(async () => {
+    await close()
+    await app.close()
+  })
+  const page = await browser.newPage()
+  page.setDefaultTimeout(20_000)
+  const pageErrors: string[] = []
+  page.on('pageerror', (err) => { pageErrors.push(String(err)) })
+  t.equal((await page.goto(`${origin}/debug/vars/ui`, { waitUntil: 'load' }))?.status(), 200)
+  await page.select('#interval', String(POLL_MS))
+  for (let i = 0; i <= 200 && polls.answered < 6; i++) await sleep(50)
+  t.ok(polls.answered >= 6, `${polls.answered} polls answered`)
+
+  // The page still runs its script: it answers, and the status moves with every poll.
+  const status = await text(page, '#status')
+  t.match(status, /^updated /)
+  await page.waitForFunction((before) => document.querySelector('#status')?.textContent !== before, {}, status)
+  t.equal(await page.evaluate(() => 6 * 7), 42, 'the page responds')
+  t.same(pageErrors, [], 'no page errors')
+  t.match(await text(page, '#banner'), '', 'no failed poll')
+
+  t.match(await text(page, '#panels .card[data-key="GC pauses"] .value'), /^9,007,199,254,74\d,\d{3} GCs, [\d.,]+ ms paused in total$/)
+  t.match(await text(page, '#panels .card[data-key="Memory"] .value'), /^HeapAlloc [\d.]+ MiB · HeapInuse [\d.]+ MiB · HeapSys [\d,]+ EiB · Sys \(RSS\) -5 B$/,
+    'the memory panel shows a heap of 1e300 bytes and a negative size as they are')
+  t.ok(await seriesPixels(page, '.card[data-key="precise"] canvas') > 20, 'a value past 2^53 is drawn')
+  const ticks = await page.$eval('.card[data-key="precise"]', (c) => ((c as HTMLElement).dataset.yTicks ?? '').split('|'))
+  t.ok(ticks.length >= 1 && new Set(ticks).size === ticks.length, `its ticks are told apart: ${ticks.join(', ')}`)
+  t.ok(await page.$('.card[data-key="extremes"]'), 'a rate past the largest double has a card')
+  t.ok(await page.$('.card[data-key="tiny"]'), 'the smallest double has a card')
+  t.match(await text(page, '.card[data-key="hist_only_inf"] .value'), /^p50 – · p90 – · p99 –/, 'a histogram with only +Inf has no quantile to estimate')
+  t.match(await text(page, '.card[data-key="hist_not_cumulative"] .value'), /^p50 [\d.]+ · p90 [\d.]+ · p99 [\d.]+/, 'counts that are not cumulative are read as if they were')
+  t.match(await text(page, '#tree .leaf[data-path="odd.__proto__"] .v'), '1', 'a __proto__ key is a key')
+  t.ok(await page.$('#tree details[data-path^="deep.down.down"]'), 'a deep value is in the tree')
+  t.ok(await page.$$eval('#tree .leaf', (rows) => rows.some((r) => r.lastChild?.textContent === '{…}')), 'and summed up past the depth the tree shows')
 })

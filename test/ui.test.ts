@@ -15,10 +15,11 @@ async function appWith (options: FastifyExpvarOptions, fastifyOptions = {}): Pro
 }
 
 /** The page's links: the document URL it polls and every asset, as written in the HTML. */
-function links (html: string): { document: string, assets: string[] } {
+function links (html: string): { document: string, meta: string, assets: string[] } {
   const document = /data-document="([^"]+)"/.exec(html)?.[1] as string
+  const meta = /data-meta="([^"]+)"/.exec(html)?.[1] as string
   const assets = [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((m) => m[1] as string)
-  return { document, assets }
+  return { document, meta, assets }
 }
 
 const resolve = (link: string, page: string): string => new URL(link, `http://h${page}`).pathname
@@ -75,6 +76,47 @@ test('every asset is served from the package with its content type and a long-li
   }
   t.same([...types].sort(), ['image/svg+xml', 'text/css; charset=utf-8', 'text/javascript; charset=utf-8'])
   t.equal((await app.inject('/debug/vars/ui/dashboard.js')).statusCode, 404, 'an asset is only at its hashed URL')
+})
+
+test('the page learns each var\'s kind, type and help from a metadata route beside it; the document stays Go\'s', async (t) => {
+  const app = await appWith({ ui: true, memstats: true, builtins: ['http'] })
+  t.teardown(() => app.close())
+  app.expvar.int('hits', { type: 'counter', help: 'Hits served.' })
+  app.expvar.float('load', { type: 'gauge' })
+  app.expvar.map('by_route')
+  let pulled = 0
+  app.expvar.register('queue', () => ({ waiting: ++pulled }))
+  app.expvar.register('__proto__', () => 1)
+  const document = (await app.inject('/debug/vars')).body
+  const { meta } = links((await app.inject('/debug/vars/ui')).body)
+  t.equal(meta, './ui/meta.json')
+  const res = await app.inject(resolve(meta, '/debug/vars/ui'))
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
+  t.equal(res.headers['cache-control'], 'no-store')
+  t.equal(res.headers['x-content-type-options'], 'nosniff')
+  t.same(res.json(), {
+    vars: [
+      { name: '__proto__', kind: 'func', builtin: false },
+      { name: 'by_route', kind: 'map', builtin: false },
+      { name: 'hits', kind: 'int', type: 'counter', help: 'Hits served.', builtin: false },
+      { name: 'http', kind: 'func', builtin: true },
+      { name: 'load', kind: 'float', type: 'gauge', builtin: false },
+      { name: 'memstats', kind: 'custom', builtin: true },
+      { name: 'queue', kind: 'func', builtin: false }
+    ]
+  })
+  t.notOk(res.body.includes('waiting'), 'no value in it')
+  t.equal((await app.inject('/debug/vars')).body.replace(/"(memstats|http|queue)": .*/g, ''), document.replace(/"(memstats|http|queue)": .*/g, ''),
+    'the document is what it was: no metadata in it')
+  t.notOk(document.includes('Hits served'))
+})
+
+test('a user\'s var of a builtin\'s name is not marked a builtin when that builtin is off', async (t) => {
+  const app = await appWith({ ui: true, memstats: false })
+  t.teardown(() => app.close())
+  app.expvar.register('memstats', () => ({ NumGC: 1 }))
+  t.same((await app.inject('/debug/vars/ui/meta.json')).json(), { vars: [{ name: 'memstats', kind: 'func', builtin: false }] })
 })
 
 test('ui is off by default, and false registers nothing', async (t) => {
@@ -143,8 +185,9 @@ test('the route passthrough guards the page and every asset: 401 without credent
   const authorized = { authorization: 'Bearer ok' }
   const page = await app.inject({ url: '/debug/vars/ui', headers: authorized })
   t.equal(page.statusCode, 200)
-  const urls = ['/debug/vars/ui', '/debug/vars', ...links(page.body).assets.map((a) => resolve(a, '/debug/vars/ui'))]
-  t.equal(urls.length, 7)
+  const { meta, assets } = links(page.body)
+  const urls = ['/debug/vars/ui', '/debug/vars', resolve(meta, '/debug/vars/ui'), ...assets.map((a) => resolve(a, '/debug/vars/ui'))]
+  t.equal(urls.length, 8)
   for (const url of urls) {
     t.equal((await app.inject(url)).statusCode, 401, `${url} without credentials`)
     t.equal((await app.inject({ url, headers: authorized })).statusCode, 200, `${url} with them`)
@@ -159,7 +202,7 @@ test('route options reach the page and every asset, as they reach the document',
   await app.ready()
   t.teardown(() => app.close())
   const ui = routes.filter((r) => r.url.startsWith('/debug/vars/ui') && r.method === 'GET')
-  t.equal(ui.length, 6, 'the page and five assets')
+  t.equal(ui.length, 7, 'the page, its metadata and five assets')
   for (const r of ui) {
     t.equal(r.schema?.hide, true, r.url)
     t.equal(r.logLevel, 'warn', r.url)

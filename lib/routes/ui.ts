@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifySchema } from 'fastify'
-import type { ExpvarRouteOptions } from '../../types/index.js'
+import type { ExpvarRouteOptions, Format, Reading, Registry } from '../../types/index.js'
 
 const require = createRequire(import.meta.url)
 // The page's own files sit beside this folder in the sources and, copied by the build, in dist/.
@@ -28,6 +28,42 @@ const ASSETS = [
   { slot: 'icon.svg', file: UI_DIR + 'icon.svg', type: 'image/svg+xml' }
 ] as const
 
+/** The path of the page's metadata under the page's folder: beside the assets, behind the same passthrough. */
+export const META_FILE = 'meta.json'
+
+/** What the page learns of a var beyond its value: how it was made, its declared type and help, whether a builtin. */
+export interface UiVarMeta {
+  readonly name: string
+  readonly kind: Reading['kind']
+  readonly type?: 'counter' | 'gauge'
+  readonly help?: string
+  readonly builtin: boolean
+}
+
+/**
+ * The page's metadata as a format of the registry's own scrape, so that Go's document stays as Go's
+ * tools read it: one entry per var, in name order, its value left out. A list, not an object, so that
+ * no var name is ever a key of anything.
+ */
+export function uiMetaFormat (builtins: ReadonlySet<string>): Format {
+  return {
+    id: 'fastify-expvar-ui-meta',
+    // A handle's text is kept between scrapes: reading it costs nothing, where value() would copy a Map.
+    own: 'text',
+    write (readings) {
+      return JSON.stringify({
+        vars: readings.map(({ name, kind, meta }): UiVarMeta => ({
+          name,
+          kind,
+          ...(meta.type === undefined ? {} : { type: meta.type }),
+          ...(meta.help === undefined ? {} : { help: meta.help }),
+          builtin: builtins.has(name)
+        }))
+      })
+    }
+  }
+}
+
 /**
  * The URL of the absolute path `to`, relative to a page at the absolute path `from`. Relative
  * links stay right under any prefix put in front of both: a parent plugin's or a proxy's.
@@ -46,13 +82,33 @@ function escapeAttribute (text: string): string {
   return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
-/** Reads the page and its assets once, at register time, and serves them from memory. */
-export async function registerUi (fastify: FastifyInstance, ui: { url: string, document: string }, route: ExpvarRouteOptions): Promise<void> {
+/**
+ * Reads the page and its assets once, at register time, and serves them from memory; serves the
+ * vars' metadata (uiMetaFormat) from registry, with the names in builtins marked as builtins.
+ */
+export async function registerUi (fastify: FastifyInstance, ui: { url: string, document: string }, route: ExpvarRouteOptions,
+  registry: Registry, builtins: ReadonlySet<string>): Promise<void> {
   // Only the documentation keys (hide, tags, …): these routes validate nothing.
   const schema = route.schema as FastifySchema | undefined
   const base = ui.url.endsWith('/') ? ui.url : ui.url + '/'
   let html = await readFile(UI_DIR + 'index.html', 'utf8')
   html = html.replace('{{document}}', escapeAttribute(relativeUrl(ui.url, ui.document)))
+  html = html.replace('{{meta}}', escapeAttribute(relativeUrl(ui.url, base + META_FILE)))
+  const metaFormat = uiMetaFormat(builtins)
+  fastify.route({
+    ...route,
+    method: 'GET',
+    url: base + META_FILE,
+    schema,
+    handler: async function expvarUiMeta (request, reply) {
+      const body = await registry.scrape(metaFormat, { log: request.log })
+      return reply
+        .header('content-type', 'application/json; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('x-content-type-options', 'nosniff')
+        .send(body)
+    }
+  })
   for (const asset of ASSETS) {
     const body = await readFile(asset.file)
     const hash = createHash('sha256').update(body).digest('hex').slice(0, 12)

@@ -25,7 +25,7 @@ const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyE
   await loadAppFolders(fastify, resolved)
   const cluster = resolved.cluster === false ? undefined : joinCluster(fastify, registry, resolved.cluster, builtinsOf(resolved))
   if (url !== false) registerRoute(fastify, registry, url, route, cluster)
-  if (ui !== false) await registerUi(fastify, ui, route, registry, builtinNames(resolved))
+  if (ui !== false) await registerUi(fastify, ui, route, registry, builtinsOf(resolved))
   if (resolved.prometheus !== false) registerMetricsRoute(fastify, registry, resolved.prometheus, route, cluster)
 }
 

@@ -69,7 +69,12 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
     }
   })
   let ticks = 0
-  app.expvar.register('ticks', () => ++ticks * 10, { type: 'counter' }) // a counter by its metadata: drawn as a rate
+  // A labelled HistogramVar: ten observations of 0.75 s per scrape, seen by the next one.
+  const jobs = app.expvar.histogram('jobs_seconds', { labels: ['queue'], help: 'Job durations.' })
+  app.expvar.register('ticks', () => {
+    for (let i = 0; i < 10; i++) jobs.observe({ queue: 'mail' }, 0.75)
+    return ++ticks * 10
+  }, { type: 'counter' }) // a counter by its metadata: drawn as a rate
   app.expvar.register('temperature', () => 20 + 5 * Math.sin(ticks)) // up and down: a gauge
   app.expvar.register('grows', () => ticks * 3, { type: 'gauge' }) // a gauge that happens to grow: drawn as it is
   app.expvar.register('idle', () => 0) // all zero: folded behind the toggle
@@ -190,6 +195,11 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
     t.notOk(await page.$('.card[data-key="latency_seconds.count"]'), 'its count is not a chart of its own')
     t.notOk(await page.$('.card[data-key="latency_seconds.buckets.1"]'), 'nor its buckets')
     t.match(await text(page, '.card[data-key="http.duration.GET./a"] .value'), /^p50 75 ms · p90 95 ms · p99 99.5 ms/, 'each label set its own chart')
+    const jobs = await page.$eval('.card[data-key="jobs_seconds.mail"]', (c) => ({
+      kind: (c as HTMLElement).dataset.kind, title: c.querySelector('h3')?.textContent, tooltip: c.querySelector('h3')?.title, value: c.querySelector('.value')?.textContent ?? ''
+    }))
+    t.match(jobs, { kind: 'histogram', title: 'jobs_seconds{queue="mail"}', tooltip: 'jobs_seconds{queue="mail"}: Job durations.' }, 'a HistogramVar\'s label set, named by its labels')
+    t.match(jobs.value, /^p50 750 ms · p90 950 ms · p99 995 ms/, jobs.value)
   })
 
   t.test('the user\'s vars first; all-zero values folded behind one toggle', async (t) => {

@@ -87,6 +87,8 @@ test('the page learns each var\'s kind, type and help from a metadata route besi
   let pulled = 0
   app.expvar.register('queue', () => ({ waiting: ++pulled }))
   app.expvar.register('__proto__', () => 1)
+  app.expvar.histogram('took_seconds', { labels: ['route'] })
+  app.expvar.histogram('sizes_bytes')
   const document = (await app.inject('/debug/vars')).body
   const { meta } = links((await app.inject('/debug/vars/ui')).body)
   t.equal(meta, './ui/meta.json')
@@ -103,7 +105,9 @@ test('the page learns each var\'s kind, type and help from a metadata route besi
       { name: 'http', kind: 'func', builtin: true },
       { name: 'load', kind: 'float', type: 'gauge', builtin: false },
       { name: 'memstats', kind: 'custom', builtin: true },
-      { name: 'queue', kind: 'func', builtin: false }
+      { name: 'queue', kind: 'func', builtin: false },
+      { name: 'sizes_bytes', kind: 'histogram', builtin: false },
+      { name: 'took_seconds', kind: 'histogram', labels: ['route'], builtin: false }
     ]
   })
   t.notOk(res.body.includes('waiting'), 'no value in it')

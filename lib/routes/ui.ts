@@ -31,12 +31,17 @@ const ASSETS = [
 /** The path of the page's metadata under the page's folder: beside the assets, behind the same passthrough. */
 export const META_FILE = 'meta.json'
 
+/** The names the plugin's builtins are published under (a Set, or the builtins' table by name). */
+type BuiltinNames = Pick<ReadonlySet<string>, 'has'>
+
 /** What the page learns of a var beyond its value: how it was made, its declared type and help, whether a builtin. */
 export interface UiVarMeta {
   readonly name: string
   readonly kind: Reading['kind']
   readonly type?: 'counter' | 'gauge'
   readonly help?: string
+  /** A histogram's label names, in the order its value is nested by them. */
+  readonly labels?: readonly string[]
   readonly builtin: boolean
 }
 
@@ -45,7 +50,7 @@ export interface UiVarMeta {
  * tools read it: one entry per var, in name order, its value left out. A list, not an object, so that
  * no var name is ever a key of anything.
  */
-export function uiMetaFormat (builtins: ReadonlySet<string>): Format {
+export function uiMetaFormat (builtins: BuiltinNames): Format {
   return {
     id: 'fastify-expvar-ui-meta',
     // A handle's text is kept between scrapes: reading it costs nothing, where value() would copy a Map.
@@ -57,6 +62,7 @@ export function uiMetaFormat (builtins: ReadonlySet<string>): Format {
           kind,
           ...(meta.type === undefined ? {} : { type: meta.type }),
           ...(meta.help === undefined ? {} : { help: meta.help }),
+          ...(meta.labels === undefined || meta.labels.length === 0 ? {} : { labels: meta.labels }),
           builtin: builtins.has(name)
         }))
       })
@@ -87,7 +93,7 @@ function escapeAttribute (text: string): string {
  * vars' metadata (uiMetaFormat) from registry, with the names in builtins marked as builtins.
  */
 export async function registerUi (fastify: FastifyInstance, ui: { url: string, document: string }, route: ExpvarRouteOptions,
-  registry: Registry, builtins: ReadonlySet<string>): Promise<void> {
+  registry: Registry, builtins: BuiltinNames): Promise<void> {
   // Only the documentation keys (hide, tags, …): these routes validate nothing.
   const schema = route.schema as FastifySchema | undefined
   const base = ui.url.endsWith('/') ? ui.url : ui.url + '/'

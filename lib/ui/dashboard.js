@@ -125,7 +125,13 @@ function describe (keys, histogram) {
   }
   // A user's histogram says its unit the Prometheus way, in its name: *_seconds, *_bytes.
   const unit = histogram ? (keys.some((k) => /seconds/i.test(k)) ? 's' : keys.some((k) => /bytes/i.test(k)) ? 'bytes' : 'none') : 'none'
-  return { counter: info?.type === 'counter', unit, builtin: false, help: info?.help }
+  return { counter: info?.type === 'counter', unit, builtin: false, help: info?.help, title: histogram ? labelled(keys, info?.labels) : undefined }
+}
+
+// A labelled histogram's label set the Prometheus way, name{label="value", …}, when its labels are known.
+function labelled (keys, labels) {
+  if (!Array.isArray(labels) || labels.length !== keys.length - 1) return undefined
+  return `${keys[0]}{${labels.map((label, i) => `${label}="${keys[i + 1]}"`).join(', ')}}`
 }
 
 function element (tag, className, text) {
@@ -220,9 +226,9 @@ function makeChart (host, labels, format, { height = 110, points = false, range 
   }, [[], ...labels.map(() => [])], host)
 }
 
-function card (parent, title, rank, help) {
+function card (parent, key, rank, help, title = key) {
   const c = element('div', 'card')
-  c.dataset.key = title
+  c.dataset.key = key
   c.rank = rank
   const value = element('div', 'value')
   const heading = element('h3', '', title)
@@ -456,7 +462,7 @@ function drawCharts () {
     groups[group]++
     const unit = UNITS[s.view.unit]
     if (!s.card) {
-      Object.assign(s, card(hosts[group], path, s.rank, s.view.help))
+      Object.assign(s, card(hosts[group], path, s.rank, s.view.help, s.view.title ?? path))
       s.card.dataset.kind = s.isHistogram ? 'histogram' : s.view.counter ? 'counter' : 'gauge'
       s.card.dataset.unit = s.view.unit
       s.raw = element('span', 'raw')

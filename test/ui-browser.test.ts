@@ -78,6 +78,7 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
   app.expvar.register('temperature', () => 20 + 5 * Math.sin(ticks)) // up and down: a gauge
   app.expvar.register('grows', () => ticks * 3, { type: 'gauge' }) // a gauge that happens to grow: drawn as it is
   app.expvar.register('idle', () => 0) // all zero: folded behind the toggle
+  app.expvar.register('still', () => 5, { type: 'counter' }) // a counter that does not move: a flat zero rate, folded too
   // A histogram as the document writes one, a plain function here: since the start nearly every
   // observation is in the first bucket (the document's own p50 is 0.005), but every new one is in
   // (0.5, 1], so the quantiles of what happened between polls are 0.75, 0.95 and 0.995.
@@ -224,15 +225,19 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
       const c = document.querySelector(`.card[data-key="${k}"]`) as HTMLElement | null
       return c === null ? null : c.hidden
     }, key)
-    t.notOk(await hidden('idle'), 'an all-zero var is not shown')
-    t.notOk(await hidden('memstats.Lookups'), 'nor an all-zero builtin field')
-    t.notOk(await hidden('queue.eu'))
+    // null: never drawn; true: drawn once, then folded. Either way not on the page.
+    t.not(await hidden('idle'), false, 'an all-zero var is not shown')
+    t.not(await hidden('memstats.Lookups'), false, 'nor an all-zero builtin field')
+    t.not(await hidden('still'), false, 'nor a counter that stood still')
+    t.equal(await hidden('queue.eu'), false)
+    t.equal(await hidden('ticks'), false, 'a counter that moves is shown')
     const label = await text(page, '#zeros')
     const folded = Number(/^Show (\d+) all-zero values$/.exec(label)?.[1])
     t.ok(folded >= 10, `the toggle says how many are folded: ${label}`)
     await page.click('#zeros')
     t.equal(await hidden('idle'), false, 'shown once the toggle is on')
     t.equal(await hidden('memstats.Lookups'), false)
+    t.equal(await hidden('still'), false)
     t.equal(await page.$eval('.card[data-key="idle"]', (c) => (c as HTMLElement).dataset.zero), 'true')
     t.equal(await text(page, '#zeros'), `Hide ${folded} all-zero values`)
     await page.click('#zeros')

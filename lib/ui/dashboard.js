@@ -442,7 +442,14 @@ function drawPanels (doc) {
   }
 }
 
-const allZero = (s) => s.values.every((v) => v === null || v === 0)
+// Flat zeros: a value that stayed 0, or a counter that did not move in the window (a page that was
+// asked for once). A counter's first poll has no rate yet: it is shown until one says it stood still.
+function allZero (s) {
+  if (s.values.every((v) => v === null || v === 0)) return true
+  if (!s.view.counter) return false
+  const data = rates(s.values)
+  return data.some((v) => v !== null) && data.every((v) => v === null || v === 0)
+}
 
 function drawCharts () {
   const hosts = { user: $('charts'), builtin: $('runtime') }

@@ -137,8 +137,10 @@ test('ui.url moves the page and its assets; the links stay relative to it', asyn
   t.teardown(() => app.close())
   const res = await app.inject('/dash/')
   t.equal(res.statusCode, 200)
-  const { document, assets } = links(res.body)
+  const { document, meta, assets } = links(res.body)
   t.equal(resolve(document, '/dash/'), '/internal/expvar')
+  t.equal(resolve(meta, '/dash/'), '/dash/meta.json')
+  t.equal((await app.inject(resolve(meta, '/dash/'))).statusCode, 200, 'the metadata beside the moved page')
   for (const asset of assets) {
     t.match(asset, /^\.\/[a-z]+\./)
     t.equal((await app.inject(resolve(asset, '/dash/'))).statusCode, 200, asset)
@@ -153,8 +155,9 @@ test('under a parent plugin\'s prefix the page polls the prefixed document', asy
   t.teardown(() => app.close())
   const res = await app.inject('/admin/debug/vars/ui')
   t.equal(res.statusCode, 200)
-  const { document, assets } = links(res.body)
+  const { document, meta, assets } = links(res.body)
   t.equal(resolve(document, '/admin/debug/vars/ui'), '/admin/debug/vars')
+  t.equal((await app.inject(resolve(meta, '/admin/debug/vars/ui'))).statusCode, 200, 'the metadata under the prefix')
   t.equal((await app.inject(resolve(document, '/admin/debug/vars/ui'))).statusCode, 200)
   for (const asset of assets) t.equal((await app.inject(resolve(asset, '/admin/debug/vars/ui'))).statusCode, 200, asset)
 })
@@ -165,8 +168,9 @@ test('a router that ignores trailing slashes gets a <base> that keeps the links 
   const page = (await app.inject('/debug/vars/ui/?x=1')).body
   t.match(page, /<head>\n<base href="\.\.\/">/)
   const base = resolve('../', '/debug/vars/ui/')
-  const { document, assets } = links(page.replace(/<base[^>]*>/, ''))
+  const { document, meta, assets } = links(page.replace(/<base[^>]*>/, ''))
   t.equal(resolve(document, base + 'x'), '/debug/vars')
+  t.equal(resolve(meta, base + 'x'), '/debug/vars/ui/meta.json')
   for (const asset of assets.filter((a) => a !== '../')) t.equal((await app.inject(resolve(asset, base + 'x'))).statusCode, 200, asset)
 
   const slashed = await appWith({ ui: { url: '/dash/' } }, { routerOptions: { ignoreTrailingSlash: true } })

@@ -2,7 +2,7 @@
 import { inspect } from 'node:util'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BuiltinName, ClusterOptions, CmdlineOptions, ExpvarRouteOptions, FastifyExpvarOptions, PrometheusOptions, UiOptions } from '../types/index.js'
-import { BUILTIN_NAMES } from './builtins/index.js'
+import { BUILTIN_NAMES, PROMETHEUS_BUILTINS } from './builtins/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
 import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
 import { isTimeout, Registry, TIMEOUT_EXPECTED } from './registry.js'
@@ -142,7 +142,9 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
   if ('prefix' in options) throwInvalidOption('prefix', 'no prefix (Fastify ignores a prefix given to this plugin\'s own register, as for every fastify-plugin plugin; registered inside a prefixed plugin, the route lands under that prefix; set the path with the url option)', (options as { prefix: unknown }).prefix)
   const unknown = Object.keys(options).find((key) => !OPTIONS.includes(key) && !FASTIFY_OPTIONS.includes(key))
   if (unknown !== undefined) throwInvalidOption(unknown, `one of the options ${OPTIONS.join(', ')}`, unknown)
-  const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, builtins = [], ui = false, prometheus = false } = options
+  const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, ui = false, prometheus = false } = options
+  // Not given: none, or with prometheus on the ones its boards need. Given, even [], it is what runs.
+  const builtins = options.builtins ?? (prometheus === false ? [] : PROMETHEUS_BUILTINS)
   if (url !== false && !isPath(url)) throwInvalidOption('url', 'a path starting with "/" or false', url)
   if (typeof memstats !== 'boolean') throwInvalidOption('memstats', 'a boolean', memstats)
   return {

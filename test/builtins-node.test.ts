@@ -8,7 +8,7 @@ import { BUILTIN_NAMES } from '../lib/builtins/index.js'
 import { build, scrape } from './helpers.js'
 
 const RUSAGE = ['utime', 'stime', 'maxrss', 'ixrss', 'idrss', 'isrss', 'minflt', 'majflt', 'nswap', 'inblock', 'oublock', 'msgsnd', 'msgrcv', 'nsignals', 'nvcsw', 'nivcsw']
-const EVENTLOOP = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99', 'samples', 'utilization']
+const EVENTLOOP = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99', 'samples', 'utilization', 'lag']
 
 type Numbers = Record<string, number>
 
@@ -48,7 +48,9 @@ test('process reports who and where this process is', async (t) => {
   const { app } = await build({ builtins: ['process'] })
   t.teardown(() => app.close())
   const info = (await scrape(app)).process as Record<string, unknown>
-  t.same(Object.keys(info), ['pid', 'ppid', 'uptime', 'title', 'versions', 'platform', 'arch', 'memory', 'heapSpaces'])
+  // vm and fds come from /proc, on Linux only (as in prom-client).
+  const linux = process.platform === 'linux' ? ['vm', 'fds'] : []
+  t.same(Object.keys(info), ['pid', 'ppid', 'uptime', 'startTime', 'title', 'versions', 'platform', 'arch', 'memory', 'heapSpaces', 'active', ...linux])
   const memory = info.memory as NodeJS.MemoryUsage
   t.same(Object.keys(memory).sort(), Object.keys(process.memoryUsage()).sort(), 'memory is process.memoryUsage()')
   t.ok(memory.rss > 0 && memory.heapUsed > 0 && memory.heapUsed <= memory.heapTotal)
@@ -86,7 +88,11 @@ test('a window without a sample reports zeros; a closed instance stops sampling'
   eventloop.value() // ends the window that was open while the instance was
   await sleep(30)
   const stats = eventloop.value() as Numbers
-  t.same({ ...stats, utilization: 0 }, { min: 0, max: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p99: 0, samples: 0, utilization: 0 })
+  // The lag is the last one measured while the instance was open: no probe runs after close.
+  t.ok(stats.lag as number > 0, 'a lag was measured while open')
+  await sleep(30)
+  t.equal((eventloop.value() as Numbers).lag, stats.lag, 'and none since')
+  t.same({ ...stats, utilization: 0, lag: 0 }, { min: 0, max: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p99: 0, samples: 0, utilization: 0, lag: 0 })
 })
 
 test('two instances with every builtin run side by side, and each stops its own on close', async (t) => {

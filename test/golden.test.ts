@@ -155,11 +155,12 @@ function workerRegistry (n: number): Registry {
     EnableGC: true,
     BySize: [{ Size: 0, Mallocs: 0, Frees: 0 }]
   }))
-  registry.register('eventloop', () => ({ min: 1e6 * n, max: 5e6 * n, mean: 2e6, stddev: 1e5 * n, p50: 2e6, p90: 3e6 * n, p99: 4e6 * n, samples: 10 * n, utilization: 0.1 * n }))
+  registry.register('eventloop', () => ({ min: 1e6 * n, max: 5e6 * n, mean: 2e6, stddev: 1e5 * n, p50: 2e6, p90: 3e6 * n, p99: 4e6 * n, samples: 10 * n, utilization: 0.1 * n, lag: 3e6 * n }))
   registry.register('http', () => ({ requests: 5 * n, inFlight: 1, aborted: n - 1, responses: { '1xx': 0, '2xx': 4 * n, '3xx': 0, '4xx': n - 1, '5xx': 0 } }))
   registry.register('process', () => ({
     pid: 100 + n,
     uptime: 60 * n,
+    startTime: 1_767_000_000 - 60 * n,
     title: 'node',
     versions: { node: '22.1.0' },
     memory: { rss: 50_000 * n, external: 700 * n },

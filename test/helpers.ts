@@ -26,7 +26,7 @@ export async function build (options: FastifyExpvarOptions = {}): Promise<{ app:
     }
   })
   const app = Fastify({ logger: { level: 'debug', stream } })
-  await app.register(expvar, { cmdline: false, memstats: false, ...options })
+  await app.register(expvar, { cmdline: false, memstats: false, builtins: [], ...options })
   return { app, logs }
 }
 

@@ -87,6 +87,8 @@ export interface Target { labels: { job: string }, health: string, lastError: st
 export interface Sample { metric: Record<string, string>, value: [number, string] }
 
 export interface PrometheusServer {
+  /** The server's HTTP API, `http://127.0.0.1:PORT/api/v1`. */
+  readonly api: string
   /** Polls fn until it answers something other than undefined; throws, with the server's log, after the deadline. */
   until: <T>(what: string, fn: () => Promise<T | undefined>) => Promise<T>
   /** The active targets, once every job has been scraped (healthy or not). */
@@ -139,6 +141,7 @@ export async function startPrometheus (t: Test, jobs: readonly { name: string, t
     }
   }
   return {
+    api,
     until,
     targets: () => until('every target scraped', async () => {
       const body = await (await fetch(`${api}/targets`)).json() as { data: { activeTargets: Target[] } }

@@ -1,5 +1,6 @@
 // The prometheus option: the route, content negotiation, names, values, metadata, builtins and failures in the exposition formats.
 import Fastify from 'fastify'
+import { performance } from 'node:perf_hooks'
 import { test } from 'tap'
 import expvar, { type FastifyExpvarOptions, Registry, StringVar } from '../index.js'
 import { build, ERROR, logsFor } from './helpers.js'
@@ -249,18 +250,27 @@ test('builtins appear under prom-client\'s names; cmdline is not exposed', async
   const { app } = await build({ prometheus: true, cmdline: true, memstats: true, builtins: ['resource', 'process', 'eventloop', 'http'] })
   await app.inject('/debug/vars')
   const text = await app.expvar.metrics()
-  const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`)
+  // The by-type family of libuv requests has samples only while one is in flight.
+  const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`).filter((family) => family !== 'nodejs_active_requests gauge')
+  // From /proc, on Linux only (as in prom-client).
+  const linux = process.platform === 'linux' ? ['process_heap_bytes gauge', 'process_max_fds gauge', 'process_open_fds gauge', 'process_virtual_memory_bytes gauge'] : []
   t.same(families.sort(), [
     'http_requests_aborted_total counter',
     'http_requests_in_flight gauge',
     'http_requests_total counter',
     'http_responses_total counter',
+    'nodejs_active_handles gauge',
+    'nodejs_active_handles_total untyped',
+    'nodejs_active_requests_total untyped',
+    'nodejs_active_resources gauge',
+    'nodejs_active_resources_total untyped',
     'nodejs_eventloop_lag_max_seconds gauge',
     'nodejs_eventloop_lag_mean_seconds gauge',
     'nodejs_eventloop_lag_min_seconds gauge',
     'nodejs_eventloop_lag_p50_seconds gauge',
     'nodejs_eventloop_lag_p90_seconds gauge',
     'nodejs_eventloop_lag_p99_seconds gauge',
+    'nodejs_eventloop_lag_seconds gauge',
     'nodejs_eventloop_lag_stddev_seconds gauge',
     'nodejs_external_memory_bytes gauge',
     'nodejs_gc_duration_seconds histogram',
@@ -274,8 +284,9 @@ test('builtins appear under prom-client\'s names; cmdline is not exposed', async
     'process_cpu_system_seconds_total counter',
     'process_cpu_user_seconds_total counter',
     'process_resident_memory_bytes gauge',
-    'process_start_time_seconds gauge'
-  ])
+    'process_start_time_seconds gauge',
+    ...linux
+  ].sort())
   t.notMatch(text, /cmdline/)
   const [major, minor, patch] = process.versions.node.split('.')
   t.ok(text.includes(`nodejs_version_info{version="${process.version}",major="${major}",minor="${minor}",patch="${patch}"} 1\n`))
@@ -283,6 +294,7 @@ test('builtins appear under prom-client\'s names; cmdline is not exposed', async
   t.match(text, /^nodejs_gc_duration_seconds_bucket\{le="\+Inf"\} \d+\nnodejs_gc_duration_seconds_sum [\d.e-]+\nnodejs_gc_duration_seconds_count \d+$/m)
   const start = Number(/^process_start_time_seconds (\d+)$/m.exec(text)?.[1])
   t.ok(Math.abs(start - (Date.now() / 1000 - process.uptime())) <= 1, 'start time in seconds since the epoch')
+  t.equal(start, Math.round(performance.timeOrigin / 1000), 'the process\'s time origin, rounded: the same at every scrape')
   const doc = await app.expvar.snapshot()
   const cpu = Number(/^process_cpu_user_seconds_total (\S+)$/m.exec(text)?.[1])
   t.ok(cpu > 0 && cpu <= (doc.resource as { utime: number }).utime, 'user CPU in seconds')
@@ -300,7 +312,7 @@ test('a builtin field that is not a number gives no sample', async (t) => {
   // Merged into the builtins' values key by key: these fields are now strings.
   app.expvar.register('memstats', () => ({ HeapAlloc: 'n/a' }))
   app.expvar.register('resource', () => ({ utime: 'n/a' }))
-  app.expvar.register('process', () => ({ uptime: 'n/a', versions: 'n/a', heapSpaces: 'n/a' }))
+  app.expvar.register('process', () => ({ startTime: 'n/a', versions: 'n/a', heapSpaces: 'n/a' }))
   app.expvar.register('eventloop', () => ({ p99: 'n/a' }))
   const text = await app.expvar.metrics()
   t.notMatch(text, /nodejs_heap_size_used_bytes/)

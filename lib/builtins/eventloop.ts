@@ -9,18 +9,36 @@ import { monitorEventLoopDelay, performance, type EventLoopUtilization, type Int
 /** Sampling resolution of the delay histogram, ms (Node's default). */
 export const RESOLUTION_MS = 10
 
-/** Delay statistics in ns and utilization in [0, 1], each over the window since the previous read. */
+/**
+ * Delay statistics in ns and utilization in [0, 1], each over the window since the previous read;
+ * and `lag`, prom-client's nodejs_eventloop_lag_seconds in ns: how late an immediate queued at the
+ * previous read (or at the start) ran.
+ */
 export class EventLoopStats {
   readonly #delay: IntervalHistogram
   #elu: EventLoopUtilization = performance.eventLoopUtilization()
+  #lag = 0
+  #probe: NodeJS.Immediate | undefined
 
   constructor () {
     this.#delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
     this.#delay.enable()
+    this.#queueProbe()
   }
 
   close (): void {
     this.#delay.disable()
+    clearImmediate(this.#probe)
+  }
+
+  /** One immediate at a time: reads closer together than a loop turn share it. */
+  #queueProbe (): void {
+    if (this.#probe !== undefined) return
+    const queued = process.hrtime.bigint()
+    this.#probe = setImmediate(() => {
+      this.#lag = Number(process.hrtime.bigint() - queued)
+      this.#probe = undefined
+    }).unref()
   }
 
   /** Reads and starts a new window. A window without a sample reports zeros, not Node's sentinels. */
@@ -32,16 +50,20 @@ export class EventLoopStats {
       ? { min: 0, max: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p99: 0, samples: 0 }
       : { min: h.min, max: h.max, mean: h.mean, stddev: h.stddev, p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99), samples: h.count }
     h.reset()
-    return { ...stats, utilization: elu.utilization }
+    this.#queueProbe()
+    return { ...stats, utilization: elu.utilization, lag: this.#lag }
   }
 }
 
 const NS_PER_S = 1e9
 const LAG_STATS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99']
 
-/** eventloop in the exposition formats: the delay statistics as prom-client's gauges, in seconds. */
-export const eventloopFamilies: Families = (value) => LAG_STATS.map((stat) =>
-  single(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop delay ${stat} since the previous scrape, in seconds (eventloop ${stat}).`, scaled(field(value, stat), NS_PER_S)))
+/** eventloop in the exposition formats: the lag and the delay statistics as prom-client's gauges, in seconds. */
+export const eventloopFamilies: Families = (value) => [
+  single('nodejs_eventloop_lag_seconds', 'gauge', 'How late an immediate queued at the previous scrape ran, in seconds (eventloop lag).', scaled(field(value, 'lag'), NS_PER_S)),
+  ...LAG_STATS.map((stat) =>
+    single(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop delay ${stat} since the previous scrape, in seconds (eventloop ${stat}).`, scaled(field(value, stat), NS_PER_S)))
+]
 
 export const eventloop: FastifyPluginAsync = async function eventloop (fastify) {
   const stats = new EventLoopStats()
@@ -49,7 +71,7 @@ export const eventloop: FastifyPluginAsync = async function eventloop (fastify) 
 }
 
 /**
- * eventloop: the worst delay anywhere (max of the maxima and percentiles), the least of the minima,
+ * eventloop: the worst delay anywhere (max of the maxima, percentiles and lags), the least of the minima,
  * the mean and stddev pooled over the samples. A worker whose window had no sample reports zeros,
  * which are no delay: it is left out of the delay fields.
  */
@@ -57,11 +79,13 @@ function eventloopAggregate (values: readonly unknown[]): unknown {
   const loops = values.filter(isPlainObject)
   const sampled = loops.filter((loop) => Number(loop.samples) > 0)
   // No worker saw a delay sample: every delay field is 0 anyway.
-  if (sampled.length === 0) return byField({ utilization: 'avg' })(loops)
+  if (sampled.length === 0) return byField({ utilization: 'avg', lag: 'max' })(loops)
   const n = sampled.reduce((a, loop) => a + Number(loop.samples), 0)
   const mean = sampled.reduce((a, loop) => a + Number(loop.samples) * Number(loop.mean), 0) / n
   const variance = sampled.reduce((a, loop) => a + Number(loop.samples) * (Number(loop.stddev) ** 2 + (Number(loop.mean) - mean) ** 2), 0) / n
   const out = byField({ min: 'min', max: 'max', p50: 'max', p90: 'max', p99: 'max' }, {
+    // How late an immediate ran does not depend on the delay samples: the worst of every worker's.
+    lag: () => combine(loops.map((loop) => loop.lag), 'max'),
     mean: () => mean,
     stddev: () => Math.sqrt(variance)
   })(sampled) as Record<string, unknown>

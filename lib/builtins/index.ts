@@ -26,6 +26,12 @@ export const BUILTINS: ReadonlyMap<string, BuiltinFaces> = new Map([cmdlineBuilt
 export const BUILTIN_NAMES = Object.keys(OPT_IN) as readonly BuiltinName[]
 
 /**
+ * What `builtins` is when it is not given and `prometheus` is on: the builtins that carry
+ * prom-client's default families, so that the public Node.js boards fill (docs/grafana.md).
+ */
+export const PROMETHEUS_BUILTINS: readonly BuiltinName[] = ['resource', 'process', 'eventloop']
+
+/**
  * The builtins these options publish, by name: Go's defaults (cmdline, memstats) unless turned
  * off, then the opted-in Node vars. The cluster's rules and families apply to these names.
  */

@@ -181,6 +181,7 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
     t.match(cards['memstats.TotalAlloc'], { kind: 'counter', unit: 'bytes', value: /^[\d.]+ [KM]?i?B\/s[\d.]+ MiB$/ }, 'TotalAlloc: a rate of bytes')
     t.match(cards['memstats.GCCPUFraction'], { kind: 'gauge', value: /^[\d.]+ %$/ }, 'GCCPUFraction as a share')
     t.match(cards['eventloop.p99'], { kind: 'gauge', unit: 'ns', value: /^[\d.,]+ ms$/ }, 'eventloop in ms')
+    t.match(cards['eventloop.lag'], { kind: 'gauge', unit: 'ns', value: /^[\d.,]+ ms$/ }, 'its lag too')
     t.match(cards['eventloop.utilization'], { kind: 'gauge', value: /^[\d.]+ %$/ }, 'utilization in %')
     t.match(cards['http.requests'], { kind: 'counter', value: /^[\d.]+\/s[\d.,]+$/ })
     t.match(cards['http.inFlight'], { kind: 'gauge' })

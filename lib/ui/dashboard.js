@@ -101,8 +101,8 @@ const BUILTINS = {
     counters: ['utime', 'stime', 'minflt', 'majflt', 'nswap', 'inblock', 'oublock', 'msgsnd', 'msgrcv', 'nsignals', 'nvcsw', 'nivcsw'],
     units: { s: ['utime', 'stime'], kib: ['maxrss', 'ixrss', 'idrss', 'isrss'] }
   },
-  process: { counters: [], units: { s: ['uptime'], bytes: ['memory.*', 'heapSpaces.*.*'] }, skip: ['pid', 'ppid'] },
-  eventloop: { counters: [], units: { ns: ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'], fraction: ['utilization'] } },
+  process: { counters: [], units: { s: ['uptime'], bytes: ['memory.*', 'heapSpaces.*.*', 'vm.*'] }, skip: ['pid', 'ppid', 'startTime'] },
+  eventloop: { counters: [], units: { ns: ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99', 'lag'], fraction: ['utilization'] } },
   http: { counters: ['requests', 'aborted', 'responses.*'], units: {}, histograms: 's' },
   cluster: { counters: [], units: {} }
 }

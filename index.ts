@@ -8,6 +8,7 @@ import { resolveOptions } from './lib/options.js'
 import { registerRoute } from './lib/routes/document.js'
 import { builtinsOf, registerBuiltins } from './lib/builtins/index.js'
 import { registerMetricsRoute } from './lib/routes/metrics.js'
+import { untimed } from './lib/builtins/http.js'
 import { loadAppFolders } from './lib/discovery.js'
 import { registerUi } from './lib/routes/ui.js'
 import { joinCluster } from './lib/cluster/index.js'
@@ -24,9 +25,11 @@ const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyE
   registerBuiltins(fastify, resolved)
   await loadAppFolders(fastify, resolved)
   const cluster = resolved.cluster === false ? undefined : joinCluster(fastify, registry, resolved.cluster, builtinsOf(resolved))
-  if (url !== false) registerRoute(fastify, registry, url, route, cluster)
-  if (ui !== false) await registerUi(fastify, ui, route, registry, builtinsOf(resolved))
-  if (resolved.prometheus !== false) registerMetricsRoute(fastify, registry, resolved.prometheus, route, cluster)
+  // The plugin's own routes are not timed by the http builtin.
+  const own = untimed(route)
+  if (url !== false) registerRoute(fastify, registry, url, own, cluster)
+  if (ui !== false) await registerUi(fastify, ui, own, registry, builtinsOf(resolved))
+  if (resolved.prometheus !== false) registerMetricsRoute(fastify, registry, resolved.prometheus, own, cluster)
 }
 
 export const fastifyExpvar = fp(plugin, { fastify: '5.x', name: 'fastify-expvar' })

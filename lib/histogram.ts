@@ -6,6 +6,8 @@ import { FST_EXPVAR_INVALID_META, FST_EXPVAR_INVALID_VALUE } from './errors.js'
 import { numberJSON, quote } from './json.js'
 import { safeLog, WARNING_LOGGER } from './log.js'
 import { checkMeta } from './meta.js'
+import type { MetricSample } from './families.js'
+import { isPlainObject, put } from './merge.js'
 
 /** prom-client's default upper bounds, in seconds: a web request's latencies. */
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
@@ -149,8 +151,12 @@ export function quantile (q: number, bounds: readonly number[], cumulative: Arra
   return start + (end - start) * (rank / inBucket)
 }
 
+/** The keys of a histogram's methods that find a series and count in it: for the http builtin, not part of the public API. */
+export const SERIES = Symbol('fastify-expvar series')
+export const RECORD = Symbol('fastify-expvar record')
+
 /** One label set's counts: per bucket (not cumulative; the last is past every bound), sum and count. */
-class Series {
+export class Series {
   readonly counts: Float64Array
   sum = 0
   count = 0
@@ -281,6 +287,18 @@ export class HistogramVar<L extends string = string> implements api.HistogramVar
       if (typeof value !== 'number' || !Number.isFinite(value)) this.#refuse(value)
       series = this.#names.length === 0 ? this.#root : this.#find({})
     }
+    this[RECORD](series, value)
+  }
+
+  /** The series of label values given in label order: for the http builtin, which keeps each one it finds. */
+  [SERIES] (values: readonly string[]): Series {
+    const labels: Record<string, string> = {}
+    for (let i = 0; i < this.#names.length; i++) labels[this.#names[i] as string] = values[i] as string
+    return this.#find(labels as LabelValues<L>)
+  }
+
+  /** Counts a finite value in one of this histogram's series. */
+  [RECORD] (series: Series, value: number): void {
     const sum = series.sum + value
     if (!Number.isFinite(sum)) throw new FST_EXPVAR_INVALID_VALUE('HistogramVar.observe', 'a value that keeps the sum finite', `${value}, which would make it ${sum}`)
     const bounds = this.#bounds
@@ -439,4 +457,94 @@ export class HistogramVar<L extends string = string> implements api.HistogramVar
     }
     return at as Series
   }
+}
+
+/** A histogram document's leaves with the label values above each, in order, walking `depth` levels of labels. */
+function leavesOf (value: unknown, depth: number, path: string[] = [], out: [string[], Record<string, unknown>][] = []): [string[], Record<string, unknown>][] {
+  if (!isPlainObject(value)) return out
+  if (depth === 0) {
+    out.push([path, value])
+    return out
+  }
+  for (const key of Object.keys(value)) leavesOf(value[key], depth - 1, [...path, key], out)
+  return out
+}
+
+/** A leaf's bucket keys by bound, +Inf last: an object's own order puts integer keys first. */
+function boundsOf (buckets: Record<string, unknown>): [number, string][] {
+  return Object.keys(buckets).map((key): [number, string] => [key === '+Inf' ? Infinity : Number(key), key]).sort((a, b) => a[0] - b[0])
+}
+
+/**
+ * A histogram's value (as the document has it, by label names nested) as Prometheus samples:
+ * per label set, `_bucket` for each bound with `le` as the document's key, `_sum` and `_count`.
+ */
+export function histogramSamples (value: unknown, labels: readonly string[]): MetricSample[] {
+  const samples: MetricSample[] = []
+  for (const [path, leaf] of leavesOf(value, labels.length)) {
+    const set: Record<string, string> = {}
+    for (let i = 0; i < labels.length; i++) put(set, labels[i] as string, path[i] as string)
+    const buckets = isPlainObject(leaf.buckets) ? leaf.buckets : {}
+    for (const [, le] of boundsOf(buckets)) samples.push({ suffix: '_bucket', labels: { ...set, le }, value: buckets[le] as number })
+    samples.push({ suffix: '_sum', labels: set, value: leaf.sum as number }, { suffix: '_count', labels: set, value: leaf.count as number })
+  }
+  return samples
+}
+
+/** The bound keys of a leaf, in bound order, as one string: two leaves count alike when theirs are the same. */
+function boundsKey (leaf: Record<string, unknown>): string | undefined {
+  return isPlainObject(leaf.buckets) ? boundsOf(leaf.buckets).map(([, key]) => key).join(' ') : undefined
+}
+
+/**
+ * Several processes' values of one histogram as one: per label set, counts, sums and buckets
+ * added, the quantiles estimated again from the added buckets. The first value with observations
+ * sets the bounds; the indexes of values whose bounds differ are `skipped`, their counts left out.
+ */
+export function mergeHistograms (values: readonly unknown[], depth: number): { value: unknown, skipped: number[] } {
+  const bySet = new Map<string, { path: string[], leaves: Record<string, unknown>[] }>()
+  const skipped: number[] = []
+  let bounds: string | undefined
+  for (let i = 0; i < values.length; i++) {
+    const leaves = leavesOf(values[i], depth)
+    const keys = leaves.map(([, leaf]) => boundsKey(leaf))
+    bounds ??= keys[0]
+    if (keys.some((key) => key === undefined || key !== bounds)) {
+      skipped.push(i)
+      continue
+    }
+    for (const [path, leaf] of leaves) {
+      const id = path.join('\0')
+      const set = bySet.get(id)
+      if (set === undefined) bySet.set(id, { path, leaves: [leaf] })
+      else set.leaves.push(leaf)
+    }
+  }
+  const out: Record<string, unknown> = {}
+  for (const id of [...bySet.keys()].sort()) {
+    const { path, leaves } = bySet.get(id) as { path: string[], leaves: Record<string, unknown>[] }
+    const leaf = addLeaves(leaves)
+    if (path.length === 0) return { value: leaf, skipped }
+    let at = out
+    for (let i = 0; i < path.length - 1; i++) {
+      const step = path[i] as string
+      if (!Object.hasOwn(at, step)) put(at, step, {})
+      at = at[step] as Record<string, unknown>
+    }
+    put(at, path[path.length - 1] as string, leaf)
+  }
+  return { value: out, skipped }
+}
+
+function addLeaves (leaves: readonly Record<string, unknown>[]): HistogramLeaf {
+  const ordered = boundsOf((leaves[0] as Record<string, unknown>).buckets as Record<string, unknown>)
+  const cumulative = new Float64Array(ordered.length)
+  let sum = 0
+  for (const leaf of leaves) {
+    const buckets = leaf.buckets as Record<string, unknown>
+    for (let i = 0; i < ordered.length; i++) cumulative[i] = (cumulative[i] as number) + Number(buckets[(ordered[i] as [number, string])[1]])
+    sum += Number(leaf.sum)
+  }
+  const bounds = ordered.slice(0, -1).map(([bound]) => bound)
+  return leafOf(bounds, ordered.map(([, key]) => key), cumulative, sum)
 }

@@ -9,54 +9,13 @@ import { BUILTINS, builtinsOf } from '../lib/builtins/index.js'
 import { RING_SIZE } from '../lib/builtins/memstats.js'
 import { aggregate, combine } from '../lib/cluster/aggregate.js'
 import { answersOf, Cluster, type IpcProcess, joinCluster } from '../lib/cluster/index.js'
-import { relay, type RelayCluster, type RelayWorker } from '../lib/cluster/primary.js'
+import { relay, type RelayCluster } from '../lib/cluster/primary.js'
 import { TAG } from '../lib/cluster/protocol.js'
 import { ClusterMember, type MemberChannel, type MemberOptions } from '../lib/cluster/worker.js'
 import type { Registry as LibRegistry } from '../lib/registry.js'
+import { FakeCluster, tick } from './fake-cluster.js'
 import { build, ERROR, type LogLine, logsFor, scrape } from './helpers.js'
 import { haveTool, promtoolCheck } from './prometheus-tools.js'
-
-const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-/** A fake cluster: workers whose channels deliver asynchronously, as IPC does. */
-class FakeCluster extends EventEmitter {
-  workers: Record<number, RelayWorker & { channel: EventEmitter, connected: boolean } | undefined> = {}
-
-  fork (id: number): MemberChannel & { channel: EventEmitter } {
-    const channel = new EventEmitter()
-    const worker = {
-      id,
-      channel,
-      connected: true,
-      isConnected: () => worker.connected,
-      send: (message: unknown, callback: (err: Error | null) => void) => {
-        setImmediate(() => { if (worker.connected) channel.emit('message', message) })
-        callback(null)
-        return true
-      }
-    }
-    this.workers[id] = worker
-    const cluster = this
-    return {
-      id,
-      channel,
-      send: (message, callback) => {
-        setImmediate(() => { if (worker.connected) cluster.emit('message', worker, message) })
-        callback(worker.connected ? null : new Error('channel closed'))
-      },
-      on: (event, listener) => channel.on(event, listener),
-      off: (event, listener) => channel.off(event, listener)
-    }
-  }
-
-  kill (id: number): void {
-    const worker = this.workers[id]
-    if (worker === undefined) return
-    worker.connected = false
-    delete this.workers[id]
-    this.emit('exit', worker)
-  }
-}
 
 const silent: MemberOptions['log'] = { warn: () => {}, error: () => {}, info: () => {} }
 
@@ -268,10 +227,11 @@ test('in a worker, the plugin joins through the process\' IPC channel and leaves
   await app.register(expvar, { cmdline: false, memstats: false, url: false })
   const { member: m } = joinCluster(app, app.expvar as LibRegistry, { timeout: 50 }, new Map(), { worker: { id: 4 } }, proc)
   t.equal(m.id, 4)
-  t.same(proc.sent, [{ [TAG]: 'hello' }])
+  t.match(proc.sent, [{ [TAG]: 'hello', v: 2, instance: String }], 'it says hello, naming this instance')
   t.equal(proc.listenerCount('message'), 1)
   await app.close()
   t.equal(proc.listenerCount('message'), 0)
+  t.match(proc.sent.at(-1), { [TAG]: 'leave', v: 2, instance: (proc.sent[0] as { instance: string }).instance }, 'and says it leaves')
 })
 
 test('the cluster option: true, false or { timeout }; anything else a coded error', async (t) => {

@@ -1,7 +1,6 @@
 // Cluster mode with a real node:cluster: a primary started by the test forks workers on one port;
 // every scrape answers for the whole cluster, whichever worker gets it.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -15,6 +14,8 @@ const primaryScript = join(import.meta.dirname, 'fixtures', 'cluster', 'primary.
 const childEnv: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
 const unpacked = packedPlugin('cluster')
 t.teardown(async () => { await (await unpacked).remove() })
+// Seven real clusters of 2-4 processes each: ~95 s alone on two busy cores, more beside other files.
+t.setTimeout(300_000)
 
 interface Cluster {
   readonly port: number
@@ -22,6 +23,10 @@ interface Cluster {
   command (line: string): void
   /** Resolves once the primary has seen the worker exit (so no new connection is handed to it). */
   exited (id: number): Promise<void>
+  /** Every line the primary and the workers printed since the start: exits, acknowledgements, logs. */
+  readonly lines: readonly Record<string, unknown>[]
+  /** Resolves with the first line (from the start on) for which `is` holds; bounded (10 s by default). */
+  line (is: (line: Record<string, unknown>) => boolean, seconds?: number): Promise<Record<string, unknown>>
 }
 
 async function startCluster (t: Test, env: Record<string, string> = {}): Promise<Cluster> {
@@ -33,21 +38,28 @@ async function startCluster (t: Test, env: Record<string, string> = {}): Promise
   })
   // The primary and its workers are one process group: killed together, whatever happens.
   t.teardown(() => { try { process.kill(-(child.pid as number), 'SIGKILL') } catch {} })
-  const bounded = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  const bounded = setTimeout(() => child.kill('SIGKILL'), 60_000)
   t.teardown(() => clearTimeout(bounded))
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  const [line] = await once(lines, 'line') as [string]
-  const { port, workers } = JSON.parse(line) as { port: number, workers: number[] }
-  const exits = new Set<number>()
-  lines.on('line', (text: string) => { exits.add((JSON.parse(text) as { exit: number }).exit) })
+  const input = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  const lines: Record<string, unknown>[] = []
+  input.on('line', (text: string) => { lines.push(JSON.parse(text) as Record<string, unknown>) })
+  const line = async (is: (line: Record<string, unknown>) => boolean, seconds = 10): Promise<Record<string, unknown>> => {
+    for (let i = 0; i < seconds * 20; i++) {
+      const found = lines.find(is)
+      if (found !== undefined) return found
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    throw new Error(`the cluster printed no such line in ${seconds} s`)
+  }
+  // The first start waits for the packed tarball's build.
+  const { port, workers } = await line((l) => l.port !== undefined, 50) as { port: number, workers: number[] }
   return {
     port,
     workers,
+    lines,
+    line,
     command: (text) => (child.stdin as NodeJS.WritableStream).write(text + '\n'),
-    exited: async (id) => {
-      for (let i = 0; i < 100 && !exits.has(id); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-      if (!exits.has(id)) throw new Error(`the primary did not see worker ${id} exit in 5 s`)
-    }
+    exited: async (id) => { await line((l) => l.exit === id) }
   }
 }
 
@@ -106,6 +118,14 @@ test('counts are summed whichever worker answers, and the per-worker documents a
   t.equal((await scrape(c.port, '?worker=x')).status, 400)
   const { doc } = await scrape(c.port, '?vars=hits')
   t.same(doc, { hits: 12 }, '?vars= keeps working')
+  // A second app in each worker, with its own plugin instance: its cluster document is its own app's.
+  const total = c.workers.reduce((a, b) => a + b, 0)
+  for (let i = 0; i < 3; i++) {
+    const admin = await get(c.port, '/admin/vars')
+    t.same(JSON.parse(admin.body), { adminId: total, cluster: { workers: 3, answered: 3, missing: [], relay: true } }, `worker ${admin.worker}'s admin app answers for every admin app`)
+  }
+  t.same(JSON.parse((await get(c.port, `/admin/vars?worker=${c.workers[1] as number}`)).body), { adminId: c.workers[1] })
+  t.notOk('adminId' in (await scrape(c.port)).doc, 'the public app\'s document has no admin var')
 })
 
 test('a worker that stalls past the timeout and one that was killed are missing, not a failed scrape', async (t) => {
@@ -197,4 +217,82 @@ test('GET /metrics on any worker has every worker\'s samples, labelled worker, a
   const stored = await server.query('hits')
   t.same(stored.map((s) => Number(s.metric.worker)).sort((a, b) => a - b), [...c.workers].sort((a, b) => a - b), 'one series per worker')
   t.equal(stored.reduce((a, s) => a + Number(s.value[1]), 0), 12, 'sum(hits) is every hit')
+})
+
+const WHOLE = { workers: 3, answered: 3, missing: [], relay: true }
+
+/** Scrapes until one answers for the whole cluster (bounded), then asserts the next three do too. */
+async function wholeAgain (t: Test, c: Cluster, hits: number, what: string): Promise<void> {
+  let answer = await scrape(c.port)
+  for (let i = 0; i < 20 && JSON.stringify(answer.doc.cluster) !== JSON.stringify(WHOLE); i++) answer = await scrape(c.port)
+  for (let i = 0; i < 3; i++) {
+    const { status, doc } = await scrape(c.port)
+    t.equal(status, 200)
+    t.same(doc.cluster, WHOLE, `${what}: the scrapes are whole again`)
+    t.equal(doc.hits, hits)
+  }
+}
+
+/** The log lines a worker printed (pino, one JSON object a line) whose message matches. */
+function logged (c: Cluster, pattern: RegExp): Record<string, unknown>[] {
+  return c.lines.filter((line) => typeof line.msg === 'string' && pattern.test(line.msg))
+}
+
+test('a worker that alters every message the plugin sends kills no process and fails no scrape; once it behaves, the scrapes are whole again', async (t) => {
+  const c = await startCluster(t, { WORKERS: '3', HOSTILE: '3', CLUSTER_TIMEOUT: '1000', PROMETHEUS: '1' })
+  const hostile = c.workers[2] as number
+  await hit(c.port, 9)
+  const statuses = new Set<number>()
+  let fromOthers = 0
+  for (let i = 0; i < 12; i++) {
+    for (const path of ['/debug/vars', '/metrics', `/debug/vars?worker=${hostile}`, `/debug/vars?worker=${c.workers[0] as number}`, '/admin/vars']) {
+      const answer = await get(c.port, path)
+      statuses.add(answer.status)
+      if (answer.worker === hostile || answer.status !== 200 || path === '/metrics') continue
+      fromOthers++
+      // Whatever the hostile worker sent, another worker's document is well formed and counts every live worker.
+      const doc = JSON.parse(answer.body) as Record<string, unknown>
+      if (path !== `/debug/vars?worker=${c.workers[0] as number}`) t.equal((doc.cluster as { workers: number }).workers, 3)
+    }
+  }
+  t.same([...statuses].filter((status) => status !== 200 && status !== 404), [], 'no scrape failed (404: the hostile worker\'s own document did not fit)')
+  t.ok(fromOthers > 10, 'the other workers answered scrapes meanwhile')
+  c.command('ping')
+  t.same((await c.line((line) => line.pong === true)).workers, c.workers, 'the primary and every worker live')
+  t.notOk(c.lines.some((line) => line.exit !== undefined), 'no process exited')
+  const dropped = c.lines.filter((line) => typeof line.relayLog === 'string' && /was dropped/.test(line.relayLog))
+  t.same(dropped.map((line) => line.worker), [hostile], 'the relay said once that it dropped the hostile worker\'s messages')
+  c.command(`tell ${hostile} {"behave":true}`)
+  await c.line((line) => line.ack === hostile)
+  await wholeAgain(t, c, 9, 'after the hostile worker behaves')
+})
+
+test('a primary busy past the timeout, and an asking worker blocked past it, cost that scrape its siblings only', async (t) => {
+  const c = await startCluster(t, { WORKERS: '3', CLUSTER_TIMEOUT: '500' })
+  await hit(c.port, 6)
+  await wholeAgain(t, c, 6, 'at the start')
+  // The primary's event loop is busy for 1.5 s from the moment the next scrape's request reaches it.
+  c.command('block-next-collect 1500')
+  // The primary reads its commands in order: once it answers the ping, the block is set.
+  c.command('ping')
+  await c.line((line) => line.pong === true)
+  const blocked = await scrape(c.port)
+  t.equal(blocked.status, 200, 'the scrape is answered')
+  t.same(blocked.doc.cluster, { workers: 1, answered: 1, missing: [], relay: false }, 'by its worker alone')
+  await wholeAgain(t, c, 6, 'after the primary was busy')
+  const busy = logged(c, /the relay did not answer within 500 ms/)
+  t.equal(busy.length, 1, 'the asking worker said what happened')
+  t.match(busy[0]?.msg, /primary's event loop was busy/)
+  t.notMatch(busy[0]?.msg, /aggregateWorkers/, 'without blaming a missing aggregateWorkers()')
+  // Each worker's event loop is busy for 1.5 s after the next scrape it gets has asked the relay.
+  c.command('tell all {"stallNextScrape":1500}')
+  for (const id of c.workers) await c.line((line) => line.ack === id && line.what === 'stallNextScrape')
+  const stalled = await scrape(c.port)
+  t.equal(stalled.status, 200)
+  t.same(stalled.doc.cluster, { workers: 1, answered: 1, missing: [], relay: false }, 'the blocked asker answers alone')
+  c.command('tell all {"stallNextScrape":0}')
+  await c.line(() => c.lines.filter((line) => line.what === 'stallNextScrape').length === 6)
+  await wholeAgain(t, c, 6, 'after the asking worker was blocked')
+  t.match(logged(c, /the relay did not answer within 500 ms/).map((line) => line.msg), [/busy/, /this worker's event loop was blocked/])
+  t.notOk(c.lines.some((line) => line.exit !== undefined), 'no process exited')
 })

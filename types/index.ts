@@ -68,6 +68,12 @@ export interface ClusterOptions {
   timeout?: number
 }
 
+/** `aggregateWorkers(options)` in the primary. */
+export interface AggregateWorkersOptions {
+  /** Where the relay says that it dropped a worker's message that did not fit the protocol (once per worker). Default: process warnings. */
+  readonly log?: ExpvarLogger
+}
+
 /** What `aggregateWorkers()` returns in the primary. */
 export interface WorkerAggregator {
   /** Stops relaying and removes the relay's listeners; the workers then answer alone. Idempotent. */

@@ -5,6 +5,9 @@ import { checkLength, plainDataCheck } from '../json.js'
 import { put } from '../merge.js'
 import { NO_META } from '../meta.js'
 
+/** The longest literal of an inexact leaf (a bigint's digits) that a worker sends or takes. */
+export const MAX_LITERAL = 4096
+
 /** A key path into a value: object keys and array indices. */
 export type Path = readonly (string | number)[]
 
@@ -63,6 +66,8 @@ class Plain {
   }
 
   #inexact (literal: string): null {
+    // The receiving worker refuses longer digits (its BigInt() would cost milliseconds a leaf).
+    if (literal.length > MAX_LITERAL) throw new RangeError(`the value holds a bigint of ${literal.length} digits; the cluster carries at most ${MAX_LITERAL}`)
     this.exact.push([[...this.#path], literal])
     return null
   }

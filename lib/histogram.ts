@@ -491,6 +491,17 @@ export function histogramSamples (value: unknown, labels: readonly string[]): Me
   return samples
 }
 
+/** Whether a value is one label set's counts as the document writes them: count, sum and buckets up to `+Inf`. */
+export function isHistogramLeaf (value: unknown): value is Record<string, unknown> & { buckets: Record<string, unknown> } {
+  return isPlainObject(value) && typeof value.count === 'number' && typeof value.sum === 'number' && isPlainObject(value.buckets) && Object.hasOwn(value.buckets, '+Inf')
+}
+
+/** Whether a Map's value is a histogram per key: at least one key, each an unlabelled histogram's counts. */
+export function isHistogramMap (value: object): boolean {
+  const keys = Object.keys(value)
+  return keys.length > 0 && keys.every((key) => isHistogramLeaf((value as Record<string, unknown>)[key]))
+}
+
 /** The bound keys of a leaf, in bound order, as one string: two leaves count alike when theirs are the same. */
 function boundsKey (leaf: Record<string, unknown>): string | undefined {
   return isPlainObject(leaf.buckets) ? boundsOf(leaf.buckets).map(([, key]) => key).join(' ') : undefined

@@ -32,6 +32,8 @@ interface Memo {
   readonly label: string | undefined
   readonly value: unknown
   readonly tokens: readonly Token[]
+  /** Written as a histogram family (its tokens are then empty). */
+  readonly histogram: boolean
   readonly rendered: readonly Rendered[]
 }
 

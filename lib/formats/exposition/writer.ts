@@ -1,6 +1,7 @@
 // The Prometheus exposition formats, text 0.0.4 and OpenMetrics 1.0.0, written from a scrape's readings.
 import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach, type Writer } from '../../collect.js'
 import type { Families, MetricFamily, MetricSample } from '../../families.js'
+import { histogramSamples, isHistogramMap } from '../../histogram.js'
 import { cachedName, DEFAULT_LABEL, familyName, namesOf } from './names.js'
 import { ExpositionMemo, type Plan, type Rendered, sameShape, sameSources, sameTokens, writeChunk, type Written, CHUNK, type Chunk } from './reuse.js'
 import { ENTER, LEAVE, mapTokens, type Token, tokensOf } from './tokens.js'
@@ -9,7 +10,7 @@ import { ENTER, LEAVE, mapTokens, type Token, tokensOf } from './tokens.js'
 export interface ExpositionReading {
   readonly name: string
   readonly kind: string
-  readonly meta: { readonly help?: string, readonly type?: 'counter' | 'gauge', readonly label?: string }
+  readonly meta: { readonly help?: string, readonly type?: 'counter' | 'gauge', readonly label?: string, readonly labels?: readonly string[] }
   readonly value: unknown
   /** Constant labels (a cluster's `worker`), added to every sample of the reading. */
   readonly labels?: Readonly<Record<string, string>>
@@ -103,6 +104,26 @@ function varFamilies (reading: ExpositionReading, tokens: readonly Token[], name
 }
 
 /**
+ * A histogram's reading, or a Map's whose every key holds an unlabelled histogram, as one
+ * `histogram` family: `_bucket{le}`, `_sum` and `_count` per label set (the Map's key is its label).
+ * Undefined for any other reading.
+ */
+function histogramFamily (reading: ExpositionReading, namespace: string, names: Map<string, string>): MetricFamily | undefined {
+  const { name, kind, meta, value } = reading
+  let labels: readonly string[]
+  // A histogram's reading always carries its label names (a worker's too: they travel in its meta).
+  if (kind === 'histogram') labels = meta.labels as readonly string[]
+  else if (isMap(reading) && isHistogramMap(value as object)) labels = [cachedName(names, meta.label ?? DEFAULT_LABEL)]
+  else return undefined
+  for (const label of labels) {
+    if (label === 'le') throw new TypeError('its label "le" is the name of a histogram\'s bucket bound')
+    if (label in (reading.labels ?? {})) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
+  }
+  const full = namespace === '' ? name : namespace + '_' + name
+  return { name: familyName(names, full, 'histogram'), type: 'histogram', help: meta.help ?? `expvar ${name}`, samples: histogramSamples(value, labels) }
+}
+
+/**
  * The string, flattened: V8 turns a tree of concatenations into one flat string the first time a
  * character of it is read. Done once where a text is kept, so that every scrape's join copies
  * flat strings instead of walking trees (a join of the kept texts took 57-76 µs, 12-15 µs flat).
@@ -156,12 +177,20 @@ export function openExposition<R extends ExpositionReading> (options: Exposition
     const keep = reading.labels === undefined ? memo?.vars : undefined
     const last = keep?.get(reading.name)
     const same = last !== undefined && last.kind === kind && last.map === map && last.help === help && last.type === type && last.label === label
+    // A HistogramVar's value is the same object while nothing was observed: the same text.
+    if (same && last.histogram && last.value === value) return last.rendered
+    const histogram = histogramFamily(reading, namespace, names)
+    if (histogram !== undefined) {
+      const mine = [render(histogram, reading.name, reading.labels, openmetrics)]
+      keep?.set(reading.name, { kind, map, help, type, label, value, tokens: [], histogram: true, rendered: mine })
+      return mine
+    }
     // A Map's own value is frozen while unchanged: the same one again has the same keys and numbers.
-    if (same && map && last.value === value && Object.isFrozen(value)) return last.rendered
+    if (same && !last.histogram && map && last.value === value && Object.isFrozen(value)) return last.rendered
     const tokens = map ? mapTokens(value as object) : tokensOf(value)
-    if (same && sameTokens(last.tokens, tokens)) return last.rendered
+    if (same && !last.histogram && sameTokens(last.tokens, tokens)) return last.rendered
     const mine = varFamilies(reading, tokens, namespace, names).map(([family, owner]) => render(family, owner, reading.labels, openmetrics))
-    keep?.set(reading.name, { kind, map, help, type, label, value, tokens, rendered: mine })
+    keep?.set(reading.name, { kind, map, help, type, label, value, tokens, histogram: false, rendered: mine })
     return mine
   }
   const add = (reading: R): void => {

@@ -1,6 +1,6 @@
 // App discovery: each app folder's expvars/ files, imported once each and registered in a stable order.
 import { readdir, stat } from 'node:fs/promises'
-import { basename, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { inspect } from 'node:util'
 import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback } from 'fastify'
@@ -235,6 +235,11 @@ export async function loadAppFolders (fastify: FastifyInstance, options: Discove
   for (const app of await resolveApps(fastify, options)) {
     const dir = join(app, EXPVARS_FOLDER)
     if (!await isFolder(dir)) {
+      if (basename(app) === EXPVARS_FOLDER) {
+        // `apps: [join(dir, 'expvars')]`: the var files are right here, but apps name the folders that hold expvars/.
+        fastify.log.warn({ app, give: dirname(app) }, `expvar: an app folder is an expvars/ folder itself, so nothing is loaded from it: give apps the folder that holds it, ${dirname(app)}`)
+        continue
+      }
       const near = await nearMisses(app)
       if (near.length > 0) {
         fastify.log.warn({ app, found: near }, `expvar: app has no expvars/ folder, but has ${near.map((name) => name + '/').join(', ')}: is it misspelt? Nothing is loaded from it`)

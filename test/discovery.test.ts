@@ -295,6 +295,17 @@ test('an app with expvar/ or another near miss instead of expvars/ is warned abo
   t.match(warning?.msg, /has no expvars\/ folder, but has Exp_Vars\/, expvar\/: is it misspelt\?/)
 })
 
+test('an apps entry that is an expvars/ folder itself loads nothing and is warned about, naming the folder to give', async (t) => {
+  const folder = join(app('users'), 'expvars')
+  const { app: server, logs } = await build({ apps: [folder] })
+  t.same(await scrape(server), {}, 'its files are not loaded from there')
+  const warning = logs.find((line) => line.level === WARN && line.app === folder)
+  t.equal(warning?.give, app('users'))
+  t.match(warning?.msg, /is an expvars\/ folder itself, so nothing is loaded from it: give apps the folder that holds it/)
+  const { app: right } = await build({ apps: [app('users')] })
+  t.ok('example' in await scrape(right), 'the folder it names loads them')
+})
+
 test('a .ts var file no TypeScript loader handles fails naming the file and the remedy', async (t) => {
   // tap's TypeScript loader takes every .ts file outside node_modules; a loader scoped to some
   // folders leaves the others to Node. (typescript.test.ts proves the same without any loader, in

@@ -210,7 +210,7 @@ test('route options reach the page and every asset, as they reach the document',
   await app.ready()
   t.teardown(() => app.close())
   const ui = routes.filter((r) => r.url.startsWith('/debug/vars/ui') && r.method === 'GET')
-  t.equal(ui.length, 7, 'the page, its metadata and five assets')
+  t.equal(ui.length, 8, 'the page (with and without a trailing slash), its metadata and five assets')
   for (const r of ui) {
     t.equal(r.schema?.hide, true, r.url)
     t.equal(r.logLevel, 'warn', r.url)

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import type { FastifyInstance, FastifySchema } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
 import type { ExpvarRouteOptions, Format, Reading, Registry } from '../../types/index.js'
 
 const require = createRequire(import.meta.url)
@@ -138,17 +138,16 @@ export async function registerUi (fastify: FastifyInstance, ui: { url: string, d
   // The links above are relative to the page's path as configured. A router that also answers the
   // path with (or without) a trailing slash moves the page a folder down (or up): a <base> undoes it.
   const deeper = html.replace('<head>', '<head>\n<base href="../">')
-  fastify.route({
+  const page = {
     ...route,
-    method: 'GET',
-    url: ui.url,
+    method: 'GET' as const,
     schema,
-    handler: async function expvarUi (request, reply) {
+    handler: async function expvarUi (request: FastifyRequest, reply: FastifyReply) {
       const path = request.url.split('?', 1)[0] as string
-      let page = html
-      if (path.endsWith('/') && !ui.url.endsWith('/')) page = deeper
+      let body = html
+      if (path.endsWith('/') && !ui.url.endsWith('/')) body = deeper
       else if (!path.endsWith('/') && ui.url.endsWith('/')) {
-        page = html.replace('<head>', `<head>\n<base href="${escapeAttribute(relativeUrl(path, path + '/'))}">`)
+        body = html.replace('<head>', `<head>\n<base href="${escapeAttribute(relativeUrl(path, path + '/'))}">`)
       }
       return reply
         .header('content-type', 'text/html; charset=utf-8')
@@ -156,7 +155,12 @@ export async function registerUi (fastify: FastifyInstance, ui: { url: string, d
         .header('content-security-policy', CSP)
         .header('x-content-type-options', 'nosniff')
         .header('referrer-policy', 'no-referrer')
-        .send(page)
+        .send(body)
     }
-  })
+  }
+  fastify.route({ ...page, url: ui.url })
+  // The same page one slash longer or shorter (`/debug/vars/ui/`), unless the app's router already
+  // answers both (ignoreTrailingSlash), where a second route would be a duplicate.
+  const other = ui.url.endsWith('/') ? ui.url.slice(0, -1) : ui.url + '/'
+  if (other !== '' && !fastify.hasRoute({ method: 'GET', url: other })) fastify.route({ ...page, url: other })
 }

@@ -48,6 +48,8 @@ test('the packed tarball works for every consumer style', async (t) => {
   const { tarball, files } = await packed()
   for (const shipped of ['dist/index.js', 'dist/index.d.ts', 'index.cjs', 'index.d.cts']) t.ok(files.includes(shipped), `${shipped} is in the tarball`)
   t.notOk(files.some((file) => file.startsWith('test/') || file.startsWith('lib/')), 'sources and tests are not')
+  // tsc's maps point at ../lib/*.ts, which is not shipped: a map without its sources is noise.
+  t.same(files.filter((file) => file.endsWith('.map')), [], 'no source maps, as their sources are not shipped')
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: dir, env })
 

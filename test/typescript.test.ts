@@ -19,7 +19,7 @@ const tsx = join(root, 'node_modules', '.bin', 'tsx')
 // their coverage (most of them run the packed plugin, not lib/).
 const childEnv: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
 
-// The plugin as tsc compiled it, with source maps, for children that run it without a TypeScript
+// The plugin as tsc compiled it (packed without source maps), for children that run it without a TypeScript
 // loader: the packed tarball (tap's `before` built and packed it), unpacked in a scratch app.
 let unpacked: ReturnType<typeof packedPlugin> | undefined
 async function compiledPlugin (): Promise<string> {

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'tap'
 
 const root = join(import.meta.dirname, '..')
@@ -55,6 +56,75 @@ test('npm start prints the URLs of the document, the metrics and the dashboard, 
   const page = await fetch(dashboard)
   t.equal(page.status, 200)
   t.match(page.headers.get('content-type'), /^text\/html/)
+  lines.close()
+  process.kill(-(child.pid as number), 'SIGKILL')
+  await once(child, 'exit')
+})
+
+/** Starts an npm script in its own process group; its stdout lines, and a kill for the whole group. */
+function startScript (t: { teardown: (fn: () => void) => void }, script: string, env: NodeJS.ProcessEnv): { child: ChildProcess, lines: ReturnType<typeof createInterface> } {
+  const child: ChildProcess = spawn('npm', ['run', script, '--silent'], {
+    cwd: root,
+    env: { ...process.env, ...env, _TAPJS_PROCESSINFO_COVERAGE_: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true
+  })
+  t.teardown(() => {
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  })
+  return { child, lines: createInterface({ input: child.stdout as NodeJS.ReadableStream }) }
+}
+
+/** The first stdout line that matches, or a rejection when the script exits or START_TIMEOUT passes. */
+function lineMatching (child: ChildProcess, lines: ReturnType<typeof createInterface>, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`no line matching ${String(pattern)} in ${START_TIMEOUT} ms`)) }, START_TIMEOUT)
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the script exited with ${String(code)}`)) })
+    const onLine = (line: string): void => {
+      if (!pattern.test(line)) return
+      clearTimeout(timer)
+      lines.off('line', onLine)
+      resolve(line)
+    }
+    lines.on('line', onLine)
+  })
+}
+
+interface ClusterVar { workers: number, answered: number, missing: number[] }
+
+test('npm run start:cluster prints its URL once the port is open, sums its workers, and replaces a worker that dies', async (t) => {
+  const { child, lines } = startScript(t, 'start:cluster', { PORT: '0', HOST: '127.0.0.1', WORKERS: '2' })
+  const printed = await lineMatching(child, lines, /https?:\/\/\S+\/debug\/vars/)
+  const document = /https?:\/\/\S+\/debug\/vars/.exec(printed)?.[0] as string
+  t.match(document, /^http:\/\/127\.0\.0\.1:\d+\/debug\/vars$/)
+  // Printed once a worker listens: the very first request is answered.
+  const first = await fetch(document)
+  t.equal(first.status, 200, 'the URL answers as soon as it is printed')
+  await first.text()
+
+  // Both workers up and answering, then one of them killed: the primary forks a replacement.
+  const home = document.replace(/\/debug\/vars$/, '/')
+  const cluster = async (): Promise<ClusterVar> => ((await (await fetch(document + '?vars=cluster')).json()) as { cluster: ClusterVar }).cluster
+  // Polled until both workers answer (tap's timeout bounds it), a breath apart.
+  const bothAnswer = async (): Promise<ClusterVar> => {
+    for (;;) {
+      const state = await cluster()
+      if (state.workers === 2 && state.answered === 2) return state
+      await sleep(100)
+    }
+  }
+  let state = await bothAnswer()
+  t.same({ workers: state.workers, answered: state.answered }, { workers: 2, answered: 2 })
+  const { pid } = await (await fetch(home)).json() as { worker: number, pid: number }
+  const replaced = lineMatching(child, lines, /exited \(SIGKILL\); forking a new one/)
+  process.kill(pid, 'SIGKILL')
+  t.match(await replaced, /^worker \d+ exited \(SIGKILL\); forking a new one$/)
+  state = await bothAnswer()
+  t.same({ workers: state.workers, answered: state.answered, missing: state.missing }, { workers: 2, answered: 2, missing: [] }, 'two workers again')
   lines.close()
   process.kill(-(child.pid as number), 'SIGKILL')
   await once(child, 'exit')

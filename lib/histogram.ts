@@ -484,7 +484,8 @@ export function histogramSamples (value: unknown, labels: readonly string[]): Me
   for (const [path, leaf] of leavesOf(value, labels.length)) {
     const set: Record<string, string> = {}
     for (let i = 0; i < labels.length; i++) put(set, labels[i] as string, path[i] as string)
-    const buckets = isPlainObject(leaf.buckets) ? leaf.buckets : {}
+    // A leaf as a HistogramVar writes it: a value of another shape throws here, and the format leaves the var out.
+    const buckets = leaf.buckets as Record<string, unknown>
     for (const [, le] of boundsOf(buckets)) samples.push({ suffix: '_bucket', labels: { ...set, le }, value: buckets[le] as number })
     samples.push({ suffix: '_sum', labels: set, value: leaf.sum as number }, { suffix: '_count', labels: set, value: leaf.count as number })
   }
@@ -504,7 +505,7 @@ export function isHistogramMap (value: object): boolean {
 
 /** The bound keys of a leaf, in bound order, as one string: two leaves count alike when theirs are the same. */
 function boundsKey (leaf: Record<string, unknown>): string | undefined {
-  return isPlainObject(leaf.buckets) ? boundsOf(leaf.buckets).map(([, key]) => key).join(' ') : undefined
+  return isHistogramLeaf(leaf) ? boundsOf(leaf.buckets).map(([, key]) => key).join(' ') : undefined
 }
 
 /**
@@ -545,6 +546,18 @@ export function mergeHistograms (values: readonly unknown[], depth: number): { v
     put(at, path[path.length - 1] as string, leaf)
   }
   return { value: out, skipped }
+}
+
+/**
+ * The cluster's rule for a histogram's values, or a Map's of histograms: counts, sums and buckets
+ * added per label set, by mergeHistograms(); undefined for the values of any other var.
+ */
+export function aggregateHistograms (kind: string | undefined, meta: ReadingMeta | undefined, values: readonly unknown[]): { value: unknown, skipped: number[] } | undefined {
+  // A reading from the wire has metadata (NO_META when its worker sent none); a histogram's has its label names.
+  const labels: unknown = kind === 'histogram' ? (meta as ReadingMeta).labels : undefined
+  if (Array.isArray(labels)) return mergeHistograms(values, labels.length)
+  if (kind === 'map' && values.every((value) => isPlainObject(value) && isHistogramMap(value))) return mergeHistograms(values, 1)
+  return undefined
 }
 
 function addLeaves (leaves: readonly Record<string, unknown>[]): HistogramLeaf {

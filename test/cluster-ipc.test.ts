@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events'
 import nodeCluster from 'node:cluster'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { test, type Test } from 'tap'
-import expvar, { aggregateWorkers, type FastifyExpvarOptions, Registry } from '../index.js'
+import expvar, { aggregateWorkers, type FastifyExpvarOptions, HistogramVar, Registry } from '../index.js'
 import { BUILTINS, builtinsOf } from '../lib/builtins/index.js'
 import { RING_SIZE } from '../lib/builtins/memstats.js'
 import { aggregate, combine } from '../lib/cluster/aggregate.js'
@@ -14,7 +14,7 @@ import { TAG } from '../lib/cluster/protocol.js'
 import { ClusterMember, type MemberChannel, type MemberOptions } from '../lib/cluster/worker.js'
 import type { Registry as LibRegistry } from '../lib/registry.js'
 import { FakeCluster, tick } from './fake-cluster.js'
-import { build, ERROR, type LogLine, logsFor, scrape } from './helpers.js'
+import { build, ERROR, type LogLine, logsFor, scrape, WARN } from './helpers.js'
 import { haveTool, promtoolCheck } from './prometheus-tools.js'
 
 const silent: MemberOptions['log'] = { warn: () => {}, error: () => {}, info: () => {} }
@@ -500,4 +500,73 @@ test('an answer that cannot be sent is logged by its worker, and the asker count
   t.match(warnings, [{ worker: 2, err: { message: 'Invalid string length' } }])
   asker.stop()
   sibling.stop()
+})
+
+test('histograms: the workers\' buckets, sums and counts added per label set, the quantiles estimated again; other bounds left out, warned once', async (t) => {
+  const cluster = new FakeCluster()
+  const aggregator = relay(cluster as unknown as RelayCluster)
+  t.teardown(() => aggregator.stop())
+  const apps = await Promise.all([1, 2, 3].map((id) => workerApp(t, cluster, id, { cluster: true, prometheus: true })))
+  for (const [i, { app }] of apps.entries()) {
+    // Worker 3 was deployed with other bounds: its counts cannot be added to the others'.
+    const latency = app.expvar.histogram('latency', { buckets: i === 2 ? [1, 5] : [1, 2] })
+    for (let k = 0; k <= i; k++) latency.observe(k + 0.5)
+    const sizes = app.expvar.histogram('sizes', { buckets: [10], labels: ['kind'] })
+    sizes.observe({ kind: 'a' }, 4)
+    if (i === 1) sizes.observe({ kind: 'b' }, 40)
+    // Worker 1's has a label, worker 2's none: their values nest differently, and worker 2's is left out.
+    if (i < 2) app.expvar.histogram('mixed', { buckets: [1], labels: i === 0 ? ['kind'] : [] }).observe(i === 0 ? { kind: 'a' } : {}, 0.5)
+    const waits = app.expvar.map('waits')
+    const wait = new HistogramVar({ buckets: [1] })
+    wait.observe(i)
+    waits.set('q', wait)
+  }
+  await tick(); await tick()
+  const { view, logs } = apps[0] as Awaited<ReturnType<typeof workerApp>>
+  // The cluster's is the histogram of every counted worker's observations, as one process would have it.
+  const one = (buckets: number[], labels: string[], observed: [Record<string, string>, number][]): unknown => {
+    const h = new HistogramVar({ buckets, labels })
+    for (const [set, value] of observed) h.observe(set, value)
+    return h.value()
+  }
+  for (let i = 0; i < 2; i++) {
+    const doc = JSON.parse(await view.document(undefined, undefined) as string)
+    t.same(doc.latency, one([1, 2], [], [[{}, 0.5], [{}, 0.5], [{}, 1.5]]), 'workers 1 and 2 added; 3 left out')
+    t.equal(doc.latency.buckets['+Inf'], doc.latency.count)
+    t.same(doc.sizes, one([10], ['kind'], [[{ kind: 'a' }, 4], [{ kind: 'a' }, 4], [{ kind: 'a' }, 4], [{ kind: 'b' }, 40]]), 'label sets added where they meet, kept where one worker has them')
+    t.same(doc.waits, { q: one([1], [], [[{}, 0], [{}, 1], [{}, 2]]) }, 'a Map of histograms, key by key')
+    t.same(doc.mixed, one([1], ['kind'], [[{ kind: 'a' }, 0.5]]), 'the lowest worker\'s nesting wins')
+  }
+  const warned = logsFor(logs, 'latency', WARN)
+  t.equal(warned.length, 1, 'warned once')
+  t.same(warned[0]?.workers, [3])
+  t.match(warned[0]?.msg, /other bucket bounds/)
+  t.same(logsFor(logs, 'mixed', WARN).map((line) => line.workers), [[2]])
+
+  // The metrics keep each worker's own series, its bounds its own: Prometheus sums them.
+  const text = await view.metrics({ openmetrics: false, namespace: '', log: silent })
+  t.match(text, /^latency_bucket\{le="5",worker="3"\} 3$/m)
+  t.match(text, /^latency_bucket\{le="2",worker="1"\} 1$/m)
+  t.match(text, /^sizes_count\{kind="b",worker="2"\} 1$/m)
+  t.match(text, /^waits_sum\{key="q",worker="3"\} 2$/m)
+  if (haveTool(t, 'promtool')) {
+    const { code, output } = await promtoolCheck(text)
+    t.equal(code, 0, output)
+  }
+})
+
+test('cluster metrics: a histogram labelled worker is left out, logged once', async (t) => {
+  const cluster = new FakeCluster()
+  const aggregator = relay(cluster as unknown as RelayCluster)
+  t.teardown(() => aggregator.stop())
+  const [{ app, view }] = await Promise.all([1].map((id) => workerApp(t, cluster, id, { cluster: true, prometheus: true }))) as [Awaited<ReturnType<typeof workerApp>>]
+  app.expvar.histogram('jobs', { buckets: [1], labels: ['worker'] }).observe({ worker: 'w' }, 1)
+  app.expvar.int('hits').add(1)
+  await tick(); await tick()
+  const errors: unknown[] = []
+  const log = { ...silent, error: (obj: unknown) => { errors.push(obj) } }
+  const text = await view.metrics({ openmetrics: false, namespace: '', log })
+  t.notMatch(text, /^jobs/m)
+  t.match(text, /^hits\{worker="1"\} 1$/m)
+  t.match((errors[0] as { err: Error }).err.message, /"worker" is also a constant label/)
 })

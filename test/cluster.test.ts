@@ -90,6 +90,35 @@ async function hit (port: number, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await get(port, '/hit')
 }
 
+interface Leaf { count: number, sum: number, buckets: Record<string, number> }
+
+test('request durations over 2 workers: the cluster\'s buckets, sums and counts are the workers\' added, count the +Inf bucket', async (t) => {
+  const c = await startCluster(t, { WORKERS: '2' })
+  await hit(c.port, 10)
+  for (let i = 0; i < 2; i++) await get(c.port, '/nowhere')
+  const own = await Promise.all([...c.workers].sort((a, b) => a - b).map(async (id) => (await scrape(c.port, `?worker=${id}`)).doc))
+  const leaves = (doc: Record<string, unknown>, route: string, status: string): Leaf | undefined =>
+    ((doc.http as { duration: Record<string, Record<string, Record<string, Leaf>>> }).duration.GET?.[route]?.[status])
+  t.ok(own.every((doc) => leaves(doc, '/hit', '200') !== undefined), 'both workers timed /hit')
+  // The scrapes themselves are not timed: the cluster's document after them still has the same counts.
+  for (let i = 0; i < 2; i++) {
+    const { doc } = await scrape(c.port)
+    for (const [route, status, expected] of [['/hit', '200', 10], ['__unknown__', '404', 2]] as const) {
+      const leaf = leaves(doc, route, status) as Leaf
+      const workers = own.map((w) => leaves(w, route, status)).filter((l): l is Leaf => l !== undefined)
+      t.equal(leaf.count, expected, `${route}: every request counted once`)
+      t.equal(leaf.buckets['+Inf'], leaf.count, `${route}: count is the +Inf bucket`)
+      t.equal(leaf.sum, workers.reduce((a, w) => a + w.sum, 0), `${route}: the sum is the workers' sums`)
+      for (const le of Object.keys(leaf.buckets)) {
+        t.equal(leaf.buckets[le], workers.reduce((a, w) => a + (w.buckets[le] as number), 0), `${route}: le=${le} added`)
+      }
+      // JSON.parse puts integer keys first: in bound order again, +Inf last.
+      const counts = Object.keys(leaf.buckets).sort((a, b) => (a === '+Inf' ? Infinity : Number(a)) - (b === '+Inf' ? Infinity : Number(b))).map((le) => leaf.buckets[le] as number)
+      t.ok(counts.every((n, k) => k === 0 || n >= (counts[k - 1] as number)), `${route}: cumulative`)
+    }
+  }
+})
+
 test('counts are summed whichever worker answers, and the per-worker documents add up', async (t) => {
   const c = await startCluster(t, { WORKERS: '3' })
   await hit(c.port, 12)

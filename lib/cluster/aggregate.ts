@@ -1,12 +1,14 @@
 // The cluster's aggregation rules: pure functions from each worker's readings to one set of readings.
 import type { BuiltinFaces } from '../families.js'
+import { aggregateHistograms } from '../histogram.js'
 import { isPlainObject, put } from '../merge.js'
 
 /** What the rules read of a var: its name, its plain value and how its metadata says to combine it. */
 export interface Reading {
   readonly name: string
+  readonly kind?: string
   readonly value: unknown
-  readonly meta?: { readonly aggregate?: Aggregate }
+  readonly meta?: { readonly aggregate?: Aggregate, readonly labels?: readonly string[] }
 }
 
 export type Aggregate = 'sum' | 'max' | 'min' | 'avg' | 'first'
@@ -102,19 +104,30 @@ export function byField (fields: Readonly<Record<string, Aggregate>>, special: R
   }
 }
 
+/** Told the workers whose values of a histogram were left out of the cluster's, their bounds not the others'. */
+export type Skipped = (name: string, workers: readonly number[]) => void
+
 /**
  * The cluster's readings: one per name any worker has, sorted by name, each combined from the
- * workers that have it. `builtins` are the builtins in use, whose rules apply to their names;
- * any other var goes by its `aggregate` (default sum: numbers summed, objects key by key).
+ * workers that have it. `builtins` are the builtins in use, whose rules apply to their names; a
+ * histogram (or a Map of them) is added bucket by bucket, a worker whose bounds differ told to
+ * `skipped`; any other var goes by its `aggregate` (default sum: numbers summed, objects key by key).
  */
-export function aggregate (workers: readonly WorkerReadings[], builtins: ReadonlyMap<string, BuiltinFaces> = new Map()): Reading[] {
+export function aggregate (workers: readonly WorkerReadings[], builtins: ReadonlyMap<string, BuiltinFaces> = new Map(), skipped?: Skipped): Reading[] {
   const ordered = [...workers].sort((a, b) => a.worker - b.worker)
   const byName = new Map<string, Reading[]>()
-  for (const { readings } of ordered) {
+  // The worker of each reading in byName's lists, for a histogram's skipped ones.
+  const workersOf = new Map<string, number[]>()
+  for (const { worker, readings } of ordered) {
     for (const reading of readings) {
       const list = byName.get(reading.name)
-      if (list === undefined) byName.set(reading.name, [reading])
-      else list.push(reading)
+      if (list === undefined) {
+        byName.set(reading.name, [reading])
+        workersOf.set(reading.name, [worker])
+      } else {
+        list.push(reading)
+        ;(workersOf.get(reading.name) as number[]).push(worker)
+      }
     }
   }
   const names = [...byName.keys()].sort((a, b) => a < b ? -1 : 1)
@@ -123,7 +136,9 @@ export function aggregate (workers: readonly WorkerReadings[], builtins: Readonl
     const first = list[0] as Reading
     const values = list.map((reading) => reading.value)
     const rule = builtins.get(name)?.aggregate
-    const value = rule !== undefined ? rule(values) : combine(values, first.meta?.aggregate ?? 'sum')
+    const histogram = rule === undefined ? aggregateHistograms(first.kind, first.meta, values) : undefined
+    if (histogram !== undefined && histogram.skipped.length > 0) skipped?.(name, histogram.skipped.map((i) => (workersOf.get(name) as number[])[i] as number))
+    const value = rule !== undefined ? rule(values) : histogram !== undefined ? histogram.value : combine(values, first.meta?.aggregate ?? 'sum')
     return first.meta === undefined ? { name, value } : { name, value, meta: first.meta }
   })
 }

@@ -7,10 +7,10 @@ import { type ExpositionReading, writeExposition } from '../formats/exposition/w
 import { frame } from '../formats/expvar.js'
 import { fromWire, VALUES_FORMAT, type ValueReading, type WireReading } from '../formats/values.js'
 import { quote, writeJSON } from '../json.js'
-import { safeLog } from '../log.js'
+import { safeLog, WARNING_LOGGER } from '../log.js'
 import { NO_META } from '../meta.js'
 import type { Registry } from '../registry.js'
-import { aggregate } from './aggregate.js'
+import { aggregate, type Skipped } from './aggregate.js'
 import { ClusterMember, type Collected, type MemberChannel, type MemberOptions } from './worker.js'
 
 /** The cluster's own var: how many workers there are and which did not answer. */
@@ -59,10 +59,20 @@ export class Cluster {
   readonly #names = new Map<string, string>()
   // The vars left out of the cluster's metrics: logged once, until a scrape writes them again.
   readonly #failing = new Set<string>()
+  readonly #log: ExpvarLogger
+  // The histograms some worker's values of were left out of the document (other bounds): warned once each.
+  readonly #skipWarned = new Set<string>()
 
-  constructor (member: ClusterMember, builtins: ReadonlyMap<string, BuiltinFaces>) {
+  constructor (member: ClusterMember, builtins: ReadonlyMap<string, BuiltinFaces>, log: ExpvarLogger = WARNING_LOGGER) {
     this.member = member
     this.#builtins = builtins
+    this.#log = log
+  }
+
+  /** A histogram's workers whose bounds differ from the lowest worker's: warned once per var. */
+  readonly #skipped: Skipped = (name, workers) => {
+    if (this.#skipWarned.has(name)) return
+    if (safeLog(this.#log, 'warn', { var: name, workers }, `expvar: histogram "${name}" has other bucket bounds in worker ${workers.join(', ')} than in the lowest-numbered worker; their counts are left out of the cluster's`)) this.#skipWarned.add(name)
   }
 
   /**
@@ -71,7 +81,7 @@ export class Cluster {
    */
   async document (vars: readonly string[] | undefined, worker: number | undefined): Promise<string | undefined> {
     if (worker !== undefined) return (await this.member.collect('document', vars, worker)).answers.get(worker)
-    return clusterDocument(await this.member.collect('values', vars), vars, this.#builtins)
+    return clusterDocument(await this.member.collect('values', vars), vars, this.#builtins, this.#skipped)
   }
 
   /**
@@ -120,7 +130,7 @@ export function joinCluster (fastify: FastifyInstance, registry: Registry, optio
   const member = new ClusterMember(channel, { timeout: options.timeout, local: answersOf(registry), log: fastify.log })
   member.start()
   fastify.addHook('onClose', async () => member.stop())
-  return new Cluster(member, builtins)
+  return new Cluster(member, builtins, fastify.log)
 }
 
 /** What a worker answers from registry: values for the cluster's document and metrics, its document itself for `?worker=`. */
@@ -151,9 +161,9 @@ export interface IpcProcess {
  * The cluster's document: every answering worker's values combined by the aggregation rules, in
  * the single-process shape, with the `cluster` var (unless `vars` leaves it out).
  */
-export function clusterDocument (collected: Collected<readonly WireReading[]>, vars: readonly string[] | undefined, builtins: ReadonlyMap<string, BuiltinFaces>): string {
+export function clusterDocument (collected: Collected<readonly WireReading[]>, vars: readonly string[] | undefined, builtins: ReadonlyMap<string, BuiltinFaces>, skipped?: Skipped): string {
   const workers = [...collected.answers].map(([worker, wire]) => ({ worker, readings: wire.map(fromWire) }))
-  const readings = aggregate(workers, builtins).filter((reading) => reading.name !== CLUSTER_VAR)
+  const readings = aggregate(workers, builtins, skipped).filter((reading) => reading.name !== CLUSTER_VAR)
   if (vars === undefined || vars.includes(CLUSTER_VAR)) {
     readings.push({ name: CLUSTER_VAR, value: infoOf(collected) })
     readings.sort((a, b) => a.name < b.name ? -1 : 1)

@@ -6,6 +6,7 @@ import { BUILTIN_NAMES, PROMETHEUS_BUILTINS } from './builtins/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
 import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
 import { isTimeout, Registry, TIMEOUT_EXPECTED } from './registry.js'
+import { isDashboardFile } from './routes/ui.js'
 
 export const DEFAULT_URL = '/debug/vars'
 export const DEFAULT_UI_URL = '/debug/vars/ui'
@@ -77,8 +78,41 @@ function resolveBuiltins (value: unknown): readonly BuiltinName[] {
   return [...new Set(names)] as BuiltinName[]
 }
 
+// A literal path: Fastify's router reads `*`, `:name` and `(regex)` as patterns, and a `?` or `#`
+// would never match a request's path (the query is not part of it). Whitespace is no path either.
+const NOT_LITERAL = /[*:()?#\s]/
+const LITERAL_EXPECTED = 'a literal path (no route pattern such as *, :name or (regex), no query string or fragment, no whitespace)'
+
 function isPath (value: unknown): value is string {
   return typeof value === 'string' && value.startsWith('/')
+}
+
+/** A path option, checked: a string starting with "/", and literal. */
+function checkPath (option: string, value: unknown, expected: string): string {
+  if (!isPath(value)) return throwInvalidOption(option, expected, value)
+  if (NOT_LITERAL.test(value)) throwInvalidOption(option, LITERAL_EXPECTED, value)
+  return value
+}
+
+/** A path without its trailing slash: a router with ignoreTrailingSlash, and the dashboard, answer both. */
+function folder (url: string): string {
+  return url.length > 1 && url.endsWith('/') ? url.slice(0, -1) : url
+}
+
+/**
+ * Refuses urls whose routes would collide (Fastify's raw FST_ERR_DUPLICATED_ROUTE otherwise): the
+ * document's, the metrics' and the dashboard's paths differ, with or without a trailing slash, and
+ * neither of the first two is one of the dashboard's own files (its metadata, its assets).
+ */
+function refuseCollisions (url: string | false, ui: ResolvedOptions['ui'], prometheus: ResolvedOptions['prometheus']): void {
+  const metrics = prometheus === false ? false : prometheus.url
+  if (metrics !== false && url !== false && folder(metrics) === folder(url)) throwInvalidOption('prometheus.url', `a path other than the document's (${url})`, metrics)
+  if (ui === false) return
+  if (folder(ui.url) === folder(ui.document)) throwInvalidOption('ui.url', `a path other than the document's (${ui.document})`, ui.url)
+  if (metrics !== false && folder(ui.url) === folder(metrics)) throwInvalidOption('ui.url', `a path other than the metrics' (${metrics})`, ui.url)
+  for (const [option, path] of [['url', ui.document], ['prometheus.url', metrics]] as const) {
+    if (path !== false && isDashboardFile(ui.url, path)) throwInvalidOption(option, `a path other than the dashboard's own files (its metadata and assets under ${ui.url})`, path)
+  }
 }
 
 function resolveUi (value: unknown, document: string | false): ResolvedOptions['ui'] {
@@ -86,11 +120,9 @@ function resolveUi (value: unknown, document: string | false): ResolvedOptions['
   if (value !== true && !isObject(value)) return throwInvalidOption('ui', 'true, false or { url: string }', value)
   const given = value === true ? {} : value
   refuseUnknownKeys('ui', given, UI_KEYS)
-  const { url = DEFAULT_UI_URL } = given
-  if (!isPath(url)) throwInvalidOption('ui.url', 'a path starting with "/"', url)
+  const url = checkPath('ui.url', given.url ?? DEFAULT_UI_URL, 'a path starting with "/"')
   // The page polls the plugin's own document route, behind the same hooks as the page itself.
   if (document === false) throwInvalidOption('ui', 'a document route to poll: ui needs url to be a path, not false', value)
-  if (url === document) throwInvalidOption('ui.url', `a path other than the document's (${document})`, url)
   return { url, document }
 }
 
@@ -111,14 +143,13 @@ function resolveRoute (value: unknown): ExpvarRouteOptions {
   return value
 }
 
-function resolvePrometheus (value: unknown, document: string | false): ResolvedOptions['prometheus'] {
+function resolvePrometheus (value: unknown): ResolvedOptions['prometheus'] {
   if (value === false) return false
   if (value !== true && !isObject(value)) return throwInvalidOption('prometheus', 'true, false or { url, namespace }', value)
   const given = value === true ? {} : value
   refuseUnknownKeys('prometheus', given, PROMETHEUS_KEYS)
-  const { url = DEFAULT_METRICS_URL, namespace = '' } = given
-  if (!isPath(url)) throwInvalidOption('prometheus.url', 'a path starting with "/"', url)
-  if (url === document) throwInvalidOption('prometheus.url', `a path other than the document's (${document})`, url)
+  const { namespace = '' } = given
+  const url = checkPath('prometheus.url', given.url ?? DEFAULT_METRICS_URL, 'a path starting with "/"')
   if (!isNamespace(namespace)) throwInvalidOption('prometheus.namespace', NAMESPACE_EXPECTED, namespace)
   return { url, namespace }
 }
@@ -145,8 +176,11 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
   const { apps = [], skip = [], url = DEFAULT_URL, route = {}, cmdline = true, memstats = true, ui = false, prometheus = false } = options
   // Not given: none, or with prometheus on the ones its boards need. Given, even [], it is what runs.
   const builtins = options.builtins ?? (prometheus === false ? [] : PROMETHEUS_BUILTINS)
-  if (url !== false && !isPath(url)) throwInvalidOption('url', 'a path starting with "/" or false', url)
+  if (url !== false) checkPath('url', url, 'a path starting with "/" or false')
   if (typeof memstats !== 'boolean') throwInvalidOption('memstats', 'a boolean', memstats)
+  const resolvedUi = resolveUi(ui, url)
+  const resolvedPrometheus = resolvePrometheus(prometheus)
+  refuseCollisions(url, resolvedUi, resolvedPrometheus)
   return {
     apps: stringList('apps', apps),
     skip: stringList('skip', skip),
@@ -156,8 +190,8 @@ export function resolveOptions (options: FastifyExpvarOptions, log: FastifyBaseL
     memstats,
     builtins: resolveBuiltins(builtins),
     registry: resolveRegistry(options, log),
-    ui: resolveUi(ui, url),
+    ui: resolvedUi,
     cluster: resolveCluster(options.cluster === undefined ? false : options.cluster),
-    prometheus: resolvePrometheus(prometheus, url)
+    prometheus: resolvedPrometheus
   }
 }

@@ -70,3 +70,48 @@ test('inside a prefixed parent plugin, the route lands under the parent\'s prefi
   t.equal((await app.inject('/admin/debug/vars')).statusCode, 200)
   t.equal((await app.inject('/debug/vars')).statusCode, 404)
 })
+
+// Every path option is a literal path: a route pattern, a query string, a fragment or whitespace
+// would be read by Fastify's router as something else (or never match a request).
+const notLiteral = ['/m/*', '/v/:name', '/r/(\\d+)', '/u?x=1', '/f#top', '/a b']
+const pathOptions: [string, (path: string) => FastifyExpvarOptions][] = [
+  ['url', (url) => ({ url })],
+  ['prometheus.url', (url) => ({ prometheus: { url } })],
+  ['ui.url', (url) => ({ ui: { url } })]
+]
+for (const [option, options] of pathOptions) {
+  test(`${option}: a route pattern, a query string, a fragment or whitespace is a coded error naming the option`, async (t) => {
+    for (const path of notLiteral) {
+      await t.rejects(registerWith(options(path)), {
+        code: 'FST_EXPVAR_INVALID_OPTION',
+        message: `Invalid option "${option}": expected a literal path (no route pattern such as *, :name or (regex), no query string or fragment, no whitespace), got '${path.replace('\\', '\\\\')}'`
+      }, path)
+    }
+  })
+}
+
+// Routes that would collide are refused by name, before Fastify's raw FST_ERR_DUPLICATED_ROUTE.
+const colliding: [FastifyExpvarOptions, string, RegExp][] = [
+  [{ prometheus: { url: '/debug/vars/' } }, 'prometheus.url', /expected a path other than the document's \(\/debug\/vars\), got '\/debug\/vars\/'$/],
+  [{ url: '/v/', prometheus: { url: '/v' } }, 'prometheus.url', /expected a path other than the document's \(\/v\/\), got '\/v'$/],
+  [{ ui: { url: '/debug/vars/' } }, 'ui.url', /expected a path other than the document's \(\/debug\/vars\), got '\/debug\/vars\/'$/],
+  [{ ui: { url: '/metrics' }, prometheus: true }, 'ui.url', /expected a path other than the metrics' \(\/metrics\), got '\/metrics'$/],
+  [{ ui: { url: '/m/' }, prometheus: { url: '/m' } }, 'ui.url', /expected a path other than the metrics' \(\/m\), got '\/m\/'$/],
+  [{ url: '/dash/meta.json', ui: { url: '/dash' } }, 'url', /expected a path other than the dashboard's own files \(its metadata and assets under \/dash\), got '\/dash\/meta.json'$/],
+  [{ ui: { url: '/dash/' }, prometheus: { url: '/dash/meta.json' } }, 'prometheus.url', /expected a path other than the dashboard's own files \(its metadata and assets under \/dash\/\), got '\/dash\/meta.json'$/],
+  [{ ui: { url: '/dash' }, prometheus: { url: '/dash/uplot.0123456789ab.js' } }, 'prometheus.url', /expected a path other than the dashboard's own files .*, got '\/dash\/uplot.0123456789ab.js'$/]
+]
+for (const [options, option, message] of colliding) {
+  test(`colliding routes are a coded error naming ${option} (${JSON.stringify(options)})`, async (t) => {
+    await t.rejects(registerWith(options), { code: 'FST_EXPVAR_INVALID_OPTION', message: new RegExp(`^Invalid option "${option.replace('.', '\\.')}": ` + message.source) })
+  })
+}
+
+test('the document, the metrics and the dashboard may share a folder where their paths do not collide', async (t) => {
+  const app = Fastify()
+  await app.register(expvar, { url: '/debug/vars', ui: { url: '/debug' }, prometheus: { url: '/debug/metrics' }, cmdline: false, memstats: false })
+  for (const path of ['/debug/vars', '/debug', '/debug/metrics', '/debug/meta.json']) {
+    t.equal((await app.inject(path)).statusCode, 200, path)
+  }
+  await app.close()
+})

@@ -30,6 +30,16 @@ const ASSETS = [
 
 /** The path of the page's metadata under the page's folder: beside the assets, behind the same passthrough. */
 export const META_FILE = 'meta.json'
+// An asset's URL names it by the first hex digits of its bytes' SHA-256.
+const HASH_DIGITS = 12
+// The page's own files under its folder, whatever the assets' hashes.
+const OWN_FILES = new RegExp(`^(?:${[META_FILE.replace('.', '\\.'), ...ASSETS.map(({ slot }) => slot.replace('.', `\\.[0-9a-f]{${HASH_DIGITS}}\\.`))].join('|')})$`)
+
+/** Whether a path is one of the dashboard's own files under its folder: its metadata or an asset. */
+export function isDashboardFile (page: string, path: string): boolean {
+  const base = page.endsWith('/') ? page : page + '/'
+  return path.startsWith(base) && OWN_FILES.test(path.slice(base.length))
+}
 
 /** The names the plugin's builtins are published under (a Set, or the builtins' table by name). */
 type BuiltinNames = Pick<ReadonlySet<string>, 'has'>
@@ -117,7 +127,7 @@ export async function registerUi (fastify: FastifyInstance, ui: { url: string, d
   })
   for (const asset of ASSETS) {
     const body = await readFile(asset.file)
-    const hash = createHash('sha256').update(body).digest('hex').slice(0, 12)
+    const hash = createHash('sha256').update(body).digest('hex').slice(0, HASH_DIGITS)
     const [name, ext] = asset.slot.split('.') as [string, string]
     const url = `${base}${name}.${hash}.${ext}`
     html = html.replace(`{{${asset.slot}}}`, escapeAttribute(relativeUrl(ui.url, url)))

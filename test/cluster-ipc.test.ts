@@ -205,6 +205,13 @@ test('cluster: true outside a cluster answers for this process alone, and says s
   t.same(await scrape(app, '?worker=0'), { hits: 2 })
   t.equal((await app.inject('/debug/vars?worker=3')).statusCode, 404)
   t.equal((await app.inject('/debug/vars?worker=-1')).statusCode, 400)
+  // Digits only: what a number parser would also read (non-finite, exponents, hex, signs, spaces) is no worker id.
+  for (const worker of ['Infinity', '-Infinity', '1e400', '1e0', '0x0', '+0', '0.0', '%200', '', '12345678901']) {
+    const res = await app.inject(`/debug/vars?worker=${worker}`)
+    t.equal(res.statusCode, 400, `?worker=${worker}`)
+    t.match(JSON.parse(res.body).message, /^querystring\/worker must match pattern/, `?worker=${worker}: the schema says why`)
+  }
+  t.same(await scrape(app, '?worker=00'), { hits: 2 }, 'leading zeros are digits')
   t.ok(logs.some((line) => /not a node:cluster worker/.test(line.msg)))
   await app.close()
 })

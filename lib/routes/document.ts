@@ -19,10 +19,11 @@ const Vars = Type.String({
 
 const Querystring = Type.Object({ vars: Type.Optional(Vars) })
 
-// In cluster mode only: one worker's own document.
+// In cluster mode only: one worker's own document. Digits only, read as a string: a number schema
+// would let the query coercion read Infinity, 1e400 or 0x1 as numbers (and ask for a worker "Infinity").
 const ClusterQuerystring = Type.Object({
   vars: Type.Optional(Vars),
-  worker: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'A cluster worker\'s id: that worker\'s own document.' }))
+  worker: Type.Optional(Type.String({ pattern: '^[0-9]{1,10}$', description: 'A cluster worker\'s id (digits): that worker\'s own document.' }))
 })
 
 // Arbitrary keys: a strict object schema would make the serializer drop the users' vars.
@@ -62,7 +63,7 @@ export function registerRoute (fastify: FastifyInstance, registry: Registry, url
       const vars = list === undefined ? undefined : list.split(',')
       const body = cluster === undefined
         ? await registry[DOCUMENT]({ vars, log: request.log })
-        : await cluster.document(vars, worker)
+        : await cluster.document(vars, worker === undefined ? undefined : Number(worker))
       if (body === undefined) {
         return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `Worker ${String(worker)} did not answer: it is not a live worker with the plugin, or it took longer than the cluster timeout` })
       }

@@ -1,4 +1,5 @@
 // The registry: names to vars, Go's get-or-create handles, merge and collision rules, and its scrapes.
+import { inspect } from 'node:util'
 import type * as api from '../types/index.js'
 import type { Collisions, Definition, DocumentOptions, ExpvarLogger, HistogramMeta, KeyValue, ReadingMeta, RegistryOptions, Var, VarMeta, MetricsOptions } from '../types/index.js'
 import { collect, type CoreFormat, type Entry, type Format, type Registration, type VarKind } from './collect.js'
@@ -49,8 +50,23 @@ function article (kind: VarKind): string {
 }
 
 function show (value: unknown): string {
-  if (Array.isArray(value)) return `[${value.join(', ')}]`
-  return typeof value === 'string' ? `'${value}'` : typeof value === 'symbol' || typeof value === 'bigint' ? typeof value : String(value)
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return `[${value.join(', ')}]`
+  if (typeof value === 'string') return `'${value}'`
+  if (typeof value === 'symbol' || typeof value === 'bigint') return typeof value
+  if (typeof value !== 'object' && typeof value !== 'function') return String(value)
+  // String() throws for an object without a prototype, or whose toString throws: inspect, guarded.
+  try {
+    return value === null ? 'null' : inspect(value, { depth: 0, breakLength: Infinity, customInspect: false })
+  } catch {
+    return typeof value
+  }
+}
+
+/** Whether a value is a format the registry can scrape with: its id, how it reads own text, its write (and open). */
+function isFormat (value: unknown): value is CoreFormat<unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const { id, own, write, open } = value as Record<string, unknown>
+  return typeof id === 'string' && (own === 'text' || own === 'value') && typeof write === 'function' && (open === undefined || typeof open === 'function')
 }
 
 function checkName (name: unknown): asserts name is string {
@@ -240,6 +256,7 @@ export class Registry implements api.Registry {
    * formats are made with. Scrapes of the same format and names in flight share one evaluation.
    */
   scrape<T = string> (format: CoreFormat<T>, options?: DocumentOptions): Promise<T> {
+    if (!isFormat(format)) return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.scrape', 'a format { id: string, own: \'text\' | \'value\', write(), open?() }', show(format)))
     let vars: readonly string[] | undefined
     try {
       vars = checkSelection(options)

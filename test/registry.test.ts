@@ -180,6 +180,42 @@ test('document() with vars that are not an array of names rejects with a coded e
   await t.rejects(registry.snapshot(null as unknown as undefined), { code: 'FST_EXPVAR_INVALID_VALUE' })
 })
 
+test('document() and scrape() given an object without a prototype, or no format, reject with a coded error, never a TypeError', async (t) => {
+  const registry = new Registry()
+  registry.int('a').add(1)
+  // An object without a prototype has no toString (String() of it throws); a getter may throw when read.
+  const hostile = { get [Symbol.toStringTag] () { throw new Error('read') } }
+  const options: [unknown, RegExp][] = [
+    [{ vars: Object.create(null) }, /^Invalid argument to Registry\.document\(\): expected vars as an array of names, got \[Object: null prototype\] \{\}$/],
+    [{ vars: hostile }, /expected vars as an array of names, got object$/],
+    [{ vars: () => 1 }, /got \[Function: vars\]$/]
+  ]
+  for (const [given, message] of options) {
+    await t.rejects(registry.document(given as never), { code: 'FST_EXPVAR_INVALID_VALUE', message })
+  }
+  t.equal(await registry.document(Object.create(null)), '{\n"a": 1\n}\n', 'options without a prototype are options')
+  const formats: [unknown, RegExp][] = [
+    [null, /got null$/],
+    [undefined, /got undefined$/],
+    [{}, /got \{\}$/],
+    [{ id: 'x', own: 'text' }, /got \{ id: 'x', own: 'text' \}$/],
+    [{ id: 'x', own: 'raw', write: () => '' }, /got \{ id: 'x', own: 'raw', write: \[Function: write\] \}$/],
+    [{ id: 1, own: 'text', write: () => '' }, /got/],
+    [{ id: 'x', own: 'value', write: () => '', open: 1 }, /got .*open: 1 \}$/],
+    [Object.create(null), /got \[Object: null prototype\] \{\}$/]
+  ]
+  for (const [format, message] of formats) {
+    let thrown: unknown
+    try {
+      await t.rejects(registry.scrape(format as never), { code: 'FST_EXPVAR_INVALID_VALUE', message: new RegExp(/^Invalid argument to Registry\.scrape\(\): expected a format \{ id: string, own: 'text' \| 'value', write\(\), open\?\(\) \}, /.source + message.source) })
+    } catch (err) {
+      thrown = err
+    }
+    t.equal(thrown, undefined, 'scrape() rejects, never throws')
+  }
+  t.equal(await registry.scrape({ id: 'names', own: 'value', write: (readings) => readings.map((r) => r.name).join() }), 'a', 'a format of its own still scrapes')
+})
+
 test('a Registry refuses options that are not an object, or unknown ones, with a coded error', async (t) => {
   t.throws(() => new Registry(null as unknown as undefined), { code: 'FST_EXPVAR_INVALID_OPTION', message: /got null/ })
   t.throws(() => new Registry({ timout: 5 } as unknown as undefined), { code: 'FST_EXPVAR_INVALID_OPTION', message: /"timout"/ })

@@ -109,7 +109,7 @@ test('two instances with every builtin run side by side, and each stops its own 
   t.equal((aLoop.value() as Numbers).samples, 0, 'the closed instance no longer samples')
   t.ok((await sampledEventloop(b)).samples as number > 0, 'the open one still does')
   const doc = await scrape(b)
-  t.same(Object.keys(doc), ['cmdline', 'eventloop', 'http', 'memstats', 'process', 'resource'])
+  t.same(Object.keys(doc), ['cmdline', 'eventloop', 'gc', 'http', 'memstats', 'process', 'resource'])
 })
 
 test('builtins are published in the registry the plugin is given, like any var', async (t) => {

@@ -80,3 +80,24 @@ test('process_start_time_seconds is one number for the life of the process; node
   t.equal((doc.process as { startTime: number }).startTime, Math.round(performance.timeOrigin / 1000), 'the document\'s process.startTime')
   t.ok((doc.eventloop as { lag: number }).lag > 0, 'the document\'s eventloop.lag, in ns')
 })
+
+test('the process var\'s memory (rss read from /proc on Linux) is read at most once per interval, shared by the scrapes in it', async (t) => {
+  const real = performance.now
+  const start = real.call(performance)
+  let time = start
+  performance.now = () => time
+  t.teardown(() => { performance.now = real })
+  const app = Fastify()
+  await app.register(expvar, { cmdline: false, memstats: false, builtins: ['process'] })
+  t.teardown(() => app.close())
+  const memoryOf = async (): Promise<NodeJS.MemoryUsage> => ((await app.expvar.snapshot()).process as { memory: NodeJS.MemoryUsage }).memory
+  const first = await memoryOf()
+  // Kept, so that the heap in use is larger at the next reading.
+  const retained = Array.from({ length: 2e5 }, (_, i) => ({ i }))
+  time = start + PROC_MAX_AGE_MS - 1
+  t.same(await memoryOf(), first, 'shared within the interval')
+  time = start + PROC_MAX_AGE_MS
+  const next = await memoryOf()
+  t.ok(next.heapUsed > first.heapUsed, `read again at the interval: heapUsed ${first.heapUsed} then ${next.heapUsed}`)
+  t.equal(retained.length, 2e5)
+})

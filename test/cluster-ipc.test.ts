@@ -424,7 +424,7 @@ test('cluster metrics: every worker\'s samples under one family each, labelled w
   t.same(samples('paths'), ['paths{route="/a",worker="1"} 10', 'paths{route="/a",worker="2"} 20', 'paths{route="/a",worker="3"} 30'])
   t.same(samples('nan'), ['nan{worker="1"} NaN', 'nan{worker="2"} NaN', 'nan{worker="3"} NaN'], 'NaN crosses the IPC channel')
   t.same(samples('big'), [1, 2, 3].map((w) => `big{worker="${w}"} 1180591620717411303424`))
-  t.same(samples('nodejs_gc_duration_seconds_count').map((line) => /worker="(\d)"/.exec(line)?.[1]), ['1', '2', '3'], 'builtins too')
+  t.same(samples('nodejs_heap_size_used_bytes').map((line) => /worker="(\d)"/.exec(line)?.[1]), ['1', '2', '3'], 'builtins too')
   t.equal(samples('http_requests_total').length, 3)
   t.same([samples('cluster_workers'), samples('cluster_answered'), samples('cluster_relay')], [['cluster_workers 3'], ['cluster_answered 3'], ['cluster_relay 1']], 'the cluster var as gauges, a user var of its name replaced')
   const types = text.split('\n').filter((line) => line.startsWith('# TYPE '))

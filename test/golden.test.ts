@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { test, type Test } from 'tap'
-import { ExpVar, type IntVar, MapVar, Registry, StringVar } from '../index.js'
+import { ExpVar, HistogramVar, type IntVar, MapVar, Registry, StringVar } from '../index.js'
 import { BUILTINS } from '../lib/builtins/index.js'
 import { answersOf, Cluster } from '../lib/cluster/index.js'
 import { relay, type RelayCluster, type RelayWorker } from '../lib/cluster/primary.js'
@@ -155,6 +155,11 @@ function workerRegistry (n: number): Registry {
     EnableGC: true,
     BySize: [{ Size: 0, Mallocs: 0, Frees: 0 }]
   }))
+  const gc = new HistogramVar({ buckets: [0.001, 0.01, 0.1, 1, 2, 5], labels: ['kind'] })
+  gc.observe({ kind: 'minor' }, 0.0005 * n)
+  gc.observe({ kind: 'minor' }, 0.002)
+  if (n === 2) gc.observe({ kind: 'major' }, 1.5)
+  registry.register('gc', gc)
   registry.register('eventloop', () => ({ min: 1e6 * n, max: 5e6 * n, mean: 2e6, stddev: 1e5 * n, p50: 2e6, p90: 3e6 * n, p99: 4e6 * n, samples: 10 * n, utilization: 0.1 * n, lag: 3e6 * n }))
   registry.register('http', () => ({ requests: 5 * n, inFlight: 1, aborted: n - 1, responses: { '1xx': 0, '2xx': 4 * n, '3xx': 0, '4xx': n - 1, '5xx': 0 } }))
   registry.register('process', () => ({

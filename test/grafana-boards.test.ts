@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import Fastify from 'fastify'
 import { test } from 'tap'
 import expvar from '../index.js'
-import { startCluster, traffic } from './cluster-fixture.js'
+import { get, startCluster, traffic } from './cluster-fixture.js'
 import { packedPlugin, root } from './packed.js'
 import { haveTool, type PrometheusServer, startPrometheus } from './prometheus-tools.js'
 
@@ -181,6 +181,24 @@ test('every expression of the public Node.js boards has data from prometheus: tr
   t.equal(all.length, 42, 'the boards hold 42 expressions')
   t.equal(BROKEN.length, 1)
   for (const [job, count] of filled) t.equal(count, all.length - BROKEN.length, `${job}: ${count} of ${all.length} expressions have data`)
+
+  // The GC histogram has finite buckets by kind: a quantile over them is a number (it was NaN with +Inf alone).
+  for (const { job } of targets) {
+    const [sample] = await server.query(`histogram_quantile(0.9, sum by (le) (nodejs_gc_duration_seconds_bucket{job="${job}"}))`)
+    const kinds = (await server.query(`nodejs_gc_duration_seconds_count{job="${job}"}`)).map((r) => r.metric.kind)
+    t.ok(Number.isFinite(Number(sample?.value[1])), `${job}: the 0.9 quantile of GC pauses is a number (${sample?.value[1]} s; kinds ${kinds.join(', ')})`)
+  }
+
+  // The cluster's document adds the workers' GC pauses kind by kind: between the workers' sums read before it and after it.
+  const pausesOf = async (query: string): Promise<Record<string, { count: number }>> => (JSON.parse(await get(clusterPort, `/debug/vars?vars=gc${query}`)) as { gc: Record<string, { count: number }> }).gc
+  const counted = (docs: Record<string, { count: number }>[], kind: string): number => docs.reduce((n, doc) => n + (doc[kind]?.count ?? 0), 0)
+  const before = [await pausesOf('&worker=1'), await pausesOf('&worker=2')]
+  const cluster = await pausesOf('')
+  const after = [await pausesOf('&worker=1'), await pausesOf('&worker=2')]
+  t.ok(Object.keys(cluster).length > 0, `the cluster's document has GC kinds: ${Object.keys(cluster).join(', ')}`)
+  for (const [kind, { count }] of Object.entries(cluster)) {
+    t.ok(counted(before, kind) <= count && count <= counted(after, kind), `cluster: ${kind} pauses ${count}, the workers' ${counted(before, kind)} before and ${counted(after, kind)} after`)
+  }
 
   // No restart seen where there was none: process_start_time_seconds never changes in a process's life.
   for (const { job } of targets) {

@@ -27,7 +27,7 @@ const invalid: [string, unknown, RegExp][] = [
   ['timeout', { timeout: '500' }, /^Invalid option "timeout": expected a positive number of milliseconds, got '500'$/],
   ['collisions', { collisions: 1 }, /^Invalid option "collisions": expected "merge" or "error", got 1$/],
   ['memstats', { memstats: 1 }, /"memstats": expected a boolean, got 1/],
-  ['builtins', { builtins: ['gc'] }, /"builtins": expected names among resource, process, eventloop, http, got 'gc'/],
+  ['builtins', { builtins: ['heap'] }, /"builtins": expected names among resource, process, eventloop, gc, http, got 'heap'/],
   ['builtins', { builtins: 'http' }, /"builtins"/],
   ['collisions', { collisions: 'last' }, /"collisions": expected 'merge' or 'error', got 'last'/],
   ['timeout', { timeout: -1 }, /"timeout": expected a positive number of milliseconds up to 2147483647, got -1/],

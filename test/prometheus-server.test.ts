@@ -1,13 +1,21 @@
 // A real Prometheus server scrapes the plugin (OpenMetrics, as it asks first, and text 0.0.4) and answers queries on what it stored.
 import Fastify from 'fastify'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { test } from 'tap'
 import expvar from '../index.js'
 import { haveTool, startPrometheus } from './prometheus-tools.js'
 
+v8.setFlagsFromString('--expose-gc')
+const gc = vm.runInNewContext('gc') as () => void
+
 test('a Prometheus server scrapes both formats with no error and queries counters, Map labels and builtins', async (t) => {
   if (!haveTool(t, 'prometheus')) return
   const app = Fastify()
-  await app.register(expvar, { prometheus: true, builtins: ['resource', 'process', 'eventloop', 'http'] })
+  await app.register(expvar, { prometheus: true, builtins: ['resource', 'process', 'eventloop', 'gc', 'http'] })
+  // A GC observed before the first scrape, so that the GC histogram has a kind.
+  gc()
+  for (let i = 0; i < 500 && app.expvar.get('gc')?.string() === '{}'; i++) await new Promise((resolve) => setTimeout(resolve, 2))
   app.expvar.int('requests', { type: 'counter', help: 'Requests served.' }).add(5)
   const hits = app.expvar.map('hits', { type: 'counter', label: 'route' })
   hits.add('/a', 3)

@@ -1,9 +1,14 @@
 // The prometheus option: the route, content negotiation, names, values, metadata, builtins and failures in the exposition formats.
 import Fastify from 'fastify'
 import { performance } from 'node:perf_hooks'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { test } from 'tap'
 import expvar, { type FastifyExpvarOptions, Registry, StringVar } from '../index.js'
 import { build, ERROR, logsFor } from './helpers.js'
+
+v8.setFlagsFromString('--expose-gc')
+const gc = vm.runInNewContext('gc') as () => void
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8'
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
@@ -247,8 +252,11 @@ test('a var that fails or cannot be flattened is left out and logged once; the r
 })
 
 test('builtins appear under prom-client\'s names; cmdline is not exposed', async (t) => {
-  const { app } = await build({ prometheus: true, cmdline: true, memstats: true, builtins: ['resource', 'process', 'eventloop', 'http'] })
+  const { app } = await build({ prometheus: true, cmdline: true, memstats: true, builtins: ['resource', 'process', 'eventloop', 'gc', 'http'] })
   await app.inject('/debug/vars')
+  // A GC observed, so that the GC histogram has a kind.
+  gc()
+  for (let i = 0; i < 500 && app.expvar.get('gc')?.string() === '{}'; i++) await new Promise((resolve) => setTimeout(resolve, 2))
   const text = await app.expvar.metrics()
   // The by-type family of libuv requests has samples only while one is in flight.
   const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`).filter((family) => family !== 'nodejs_active_requests gauge')
@@ -291,7 +299,7 @@ test('builtins appear under prom-client\'s names; cmdline is not exposed', async
   const [major, minor, patch] = process.versions.node.split('.')
   t.ok(text.includes(`nodejs_version_info{version="${process.version}",major="${major}",minor="${minor}",patch="${patch}"} 1\n`))
   t.match(text, /^http_responses_total\{class="2xx"\} 1$/m)
-  t.match(text, /^nodejs_gc_duration_seconds_bucket\{le="\+Inf"\} \d+\nnodejs_gc_duration_seconds_sum [\d.e-]+\nnodejs_gc_duration_seconds_count \d+$/m)
+  t.match(text, /^nodejs_gc_duration_seconds_bucket\{kind="major",le="5"\} \d+\nnodejs_gc_duration_seconds_bucket\{kind="major",le="\+Inf"\} \d+\nnodejs_gc_duration_seconds_sum\{kind="major"\} [\d.e-]+\nnodejs_gc_duration_seconds_count\{kind="major"\} \d+$/m)
   const start = Number(/^process_start_time_seconds (\d+)$/m.exec(text)?.[1])
   t.ok(Math.abs(start - (Date.now() / 1000 - process.uptime())) <= 1, 'start time in seconds since the epoch')
   t.equal(start, Math.round(performance.timeOrigin / 1000), 'the process\'s time origin, rounded: the same at every scrape')

@@ -8,7 +8,7 @@ test('promtool check metrics passes the exposition of every builtin, var kind, m
   if (!haveTool(t, 'promtool')) return
   for (const namespace of ['', 'svc']) {
     const app = Fastify()
-    await app.register(expvar, { prometheus: { namespace }, builtins: ['resource', 'process', 'eventloop', 'http'] })
+    await app.register(expvar, { prometheus: { namespace }, builtins: ['resource', 'process', 'eventloop', 'gc', 'http'] })
     publishEverything(app.expvar)
     await app.inject('/debug/vars')
     const res = await app.inject('/metrics')

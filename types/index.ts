@@ -5,7 +5,7 @@ import type { RouteShorthandOptions } from 'fastify'
 export type Collisions = 'merge' | 'error'
 
 /** The opt-in Node runtime vars. */
-export type BuiltinName = 'resource' | 'process' | 'eventloop' | 'http'
+export type BuiltinName = 'resource' | 'process' | 'eventloop' | 'gc' | 'http'
 
 export interface CmdlineOptions {
   /** Replace the values of secret-looking flags and URL credentials with `[REDACTED]`. Default `true`. */

@@ -4,6 +4,7 @@ import type { BuiltinName } from '../../types/index.js'
 import type { BuiltinFaces } from '../families.js'
 import { cmdlineBuiltin } from './cmdline.js'
 import { eventloopBuiltin } from './eventloop.js'
+import { gcBuiltin } from './gc.js'
 import { httpBuiltin } from './http.js'
 import { memstatsBuiltin } from './memstats.js'
 import { processBuiltin } from './process.js'
@@ -17,7 +18,7 @@ export interface BuiltinOptions {
 }
 
 /** The builtins the builtins option opts in to, by name, in their order. */
-const OPT_IN: Readonly<Record<BuiltinName, Builtin>> = { resource: resourceBuiltin, process: processBuiltin, eventloop: eventloopBuiltin, http: httpBuiltin }
+const OPT_IN: Readonly<Record<BuiltinName, Builtin>> = { resource: resourceBuiltin, process: processBuiltin, eventloop: eventloopBuiltin, gc: gcBuiltin, http: httpBuiltin }
 
 /** Every builtin by name: the table. */
 export const BUILTINS: ReadonlyMap<string, BuiltinFaces> = new Map([cmdlineBuiltin, memstatsBuiltin, ...Object.values(OPT_IN)].map((builtin: BuiltinFaces) => [builtin.name, builtin]))
@@ -29,7 +30,7 @@ export const BUILTIN_NAMES = Object.keys(OPT_IN) as readonly BuiltinName[]
  * What `builtins` is when it is not given and `prometheus` is on: the builtins that carry
  * prom-client's default families, so that the public Node.js boards fill (docs/grafana.md).
  */
-export const PROMETHEUS_BUILTINS: readonly BuiltinName[] = ['resource', 'process', 'eventloop']
+export const PROMETHEUS_BUILTINS: readonly BuiltinName[] = ['resource', 'process', 'eventloop', 'gc']
 
 /**
  * The builtins these options publish, by name: Go's defaults (cmdline, memstats) unless turned

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { constants, performance, PerformanceObserver, type NodeGCPerformanceDetail, type PerformanceEntry } from 'node:perf_hooks'
 import v8 from 'node:v8'
 import type { Var } from '../../types/index.js'
-import { type Families, field, scaled, single } from '../families.js'
+import { type Families, field, single } from '../families.js'
 import { numberJSON, writeJSON } from '../json.js'
 import { byField } from '../cluster/aggregate.js'
 import { isPlainObject } from '../merge.js'
@@ -24,7 +24,6 @@ const GO_SIZE_CLASSES = [
 const BY_SIZE_JSON = writeJSON(GO_SIZE_CLASSES.map((Size) => ({ Size, Mallocs: 0, Frees: 0 })))
 
 const NS_PER_MS = 1e6
-const NS_PER_S = 1e9
 // One reading (V8's two statistics calls, /proc for the RSS, the text) costs more than the rest of
 // a scrape of the default vars; scrapes closer together than this share it. Documented in the README.
 const READING_MAX_AGE_MS = 100
@@ -191,27 +190,11 @@ function ringJSON (ring: Float64Array): string {
   return out + ']'
 }
 
-/**
- * memstats in the exposition formats, under prom-client's names. The ring keeps only the last 256
- * pauses, without their kind, so the GC histogram has the total and the count but no finite bucket.
- */
-export const memstatsFamilies: Families = (value) => {
-  const count = field(value, 'NumGC')
-  return [
-    single('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap committed, in bytes (memstats HeapSys).', field(value, 'HeapSys')),
-    single('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap in use, in bytes (memstats HeapAlloc).', field(value, 'HeapAlloc')),
-    {
-      name: 'nodejs_gc_duration_seconds',
-      type: 'histogram',
-      help: 'GC pauses, in seconds (memstats PauseTotalNs and NumGC; no finite buckets).',
-      samples: [
-        { suffix: '_bucket', labels: { le: '+Inf' }, value: count as number },
-        { suffix: '_sum', value: scaled(field(value, 'PauseTotalNs'), NS_PER_S) as number },
-        { suffix: '_count', value: count as number }
-      ]
-    }
-  ]
-}
+/** memstats in the exposition formats, under prom-client's names; its GC pauses are the gc builtin's, by kind. */
+export const memstatsFamilies: Families = (value) => [
+  single('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap committed, in bytes (memstats HeapSys).', field(value, 'HeapSys')),
+  single('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap in use, in bytes (memstats HeapAlloc).', field(value, 'HeapAlloc'))
+]
 
 /** Publishes `memstats`; its GC observer is disconnected when the instance closes. */
 export const memstats: FastifyPluginAsync = async function memstats (fastify) {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import v8 from 'node:v8'
 import { type Families, field, type MetricFamily, type MetricSample, single } from '../families.js'
-import { ProcStats } from './proc.js'
+import { PROC_MAX_AGE_MS, ProcStats } from './proc.js'
 import { type Builtin, publishBuiltin } from './publish.js'
 
 const MS_PER_S = 1000
@@ -56,8 +56,26 @@ function active (): Record<string, Active> {
   return out
 }
 
+/**
+ * process.memoryUsage() at most once per PROC_MAX_AGE_MS: on Linux its rss is a read of
+ * /proc/self/stat (libuv's), ~30 µs, shared between scrapes as /proc's other figures are.
+ */
+class MemoryUsage {
+  #at = -Infinity
+  #usage: NodeJS.MemoryUsage | undefined
+
+  read (): NodeJS.MemoryUsage {
+    const now = performance.now()
+    if (now - this.#at >= PROC_MAX_AGE_MS) {
+      this.#usage = process.memoryUsage()
+      this.#at = now
+    }
+    return this.#usage as NodeJS.MemoryUsage
+  }
+}
+
 /** The `process` var's value: identity, memory, what keeps the loop alive, and /proc's figures on Linux. */
-function processInfoValue (proc: ProcStats): Record<string, unknown> {
+function processInfoValue (proc: ProcStats, memory: MemoryUsage): Record<string, unknown> {
   return {
     pid: process.pid,
     ppid: process.ppid,
@@ -68,7 +86,7 @@ function processInfoValue (proc: ProcStats): Record<string, unknown> {
     versions: process.versions,
     platform: process.platform,
     arch: process.arch,
-    memory: process.memoryUsage(),
+    memory: memory.read(),
     heapSpaces: heapSpaces(),
     active: active(),
     ...proc.read()
@@ -127,7 +145,8 @@ export const processFamilies: Families = (value) => [
 
 export const processInfo: FastifyPluginAsync = async function processInfo (fastify) {
   const proc = new ProcStats(fastify.log)
-  publishBuiltin(fastify, processBuiltin, () => processInfoValue(proc))
+  const memory = new MemoryUsage()
+  publishBuiltin(fastify, processBuiltin, () => processInfoValue(proc, memory))
 }
 
 /** process in the table: who and where one process is; in a cluster, the lowest-numbered worker's. */

@@ -10,6 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry as PromRegistry } from 
 import expvar, { Registry } from './expvar.js'
 import type { LargeUrls, ServerUrls } from './servers.js'
 import { BIG_VARS, MAP_KEYS as USER_MAP_KEYS, publishVars, USER_VARS } from './vars.js'
+import { benchLatency } from './latency.js'
 
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 2.5)
 const LOAD_ROUNDS = 7
@@ -556,6 +557,7 @@ async function main (): Promise<void> {
     }
   }
   if (run('cluster')) await benchCluster()
+  if (run('latency')) await benchLatency(report)
   printTable()
 }
 

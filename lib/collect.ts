@@ -6,7 +6,6 @@ import type { ExpvarLogger, Fail, Format, Var, VarKind, VarMeta, Writer } from '
 import type { BuiltinFaces } from './families.js'
 import { safeLog } from './log.js'
 import { isPlainObject, mergeObjects } from './merge.js'
-import { ownText } from './vars.js'
 
 // The format types are public (types/); lib's formats take them from here with the core's own.
 export type { Fail, Format, VarKind, Writer }
@@ -14,6 +13,11 @@ export type { Fail, Format, VarKind, Writer }
 /** A scrape's reading of one name, with the faces of the builtin it is (undefined for an ordinary var). */
 export interface Reading extends api.Reading {
   readonly builtin: BuiltinFaces | undefined
+  /**
+   * The var itself, for a format that reads self-rendering vars itself (`readsVars`): one
+   * registration of a var that is not a function. Its value is then not pulled (undefined).
+   */
+  readonly var?: Var | undefined
 }
 
 /**
@@ -33,9 +37,14 @@ export function writeEach<R, T> (writer: { add (reading: R): void, end (): T }, 
  * A format whose body is any T, not only text: the public Format is CoreFormat<string>. The
  * cluster's values (formats/values.ts) are one, sent over IPC as data.
  */
-export interface CoreFormat<T> extends Omit<Format, 'write' | 'open'> {
-  write (readings: readonly Reading[], fail: Fail): T
-  open? (fail: Fail): CoreWriter<T>
+export interface CoreFormat<T> {
+  readonly id: string
+  open (fail: Fail): CoreWriter<T>
+  /**
+   * Set by a format that reads each self-rendering var (a handle, a var with its own string())
+   * itself, from `reading.var`, rather than through its value(): Go's document pastes String().
+   */
+  readonly readsVars?: true
 }
 
 /** A Writer whose body is any T. */
@@ -58,9 +67,9 @@ export interface Registration {
   /** The thenable its value last was: a scrape that gets the same one again waits on this watch. */
   watch: Watch | null
   /**
-   * Its last reading as text, made again only when the text, name or metadata changed: most vars
-   * are the same from scrape to scrape, and a reading kept for many event-loop turns of a large
-   * scrape outlives the young generation, so each new one was old-space garbage.
+   * Its last reading for a format that reads vars itself, made again only when the name or
+   * metadata changed: a reading kept for many event-loop turns of a large scrape outlives the
+   * young generation, so a new one at every scrape was old-space garbage.
    */
   reading: Reading | null
 }
@@ -210,6 +219,9 @@ class Scrape<T> {
   readonly readings: (Reading | undefined)[]
   readonly waiting: { index: number, registrations: readonly Registration[], values: unknown[] }[] = []
   readonly #failed = new Set<Entry>()
+  // The registrations the format read itself this scrape, and those of them that failed.
+  readonly #read: Registration[] = []
+  readonly #unread = new Set<Registration>()
 
   constructor (readonly entries: readonly Entry[], readonly format: CoreFormat<T>, readonly log: ExpvarLogger) {
     this.readings = new Array(entries.length)
@@ -218,14 +230,18 @@ class Scrape<T> {
   /** Reads the entries from `from` up to `to`; the async ones are left in `waiting`. */
   start (from: number, to: number): void {
     const { entries, log } = this
-    const own = this.format.own === 'text'
+    const readsVars = this.format.readsVars === true
     for (let i = from; i < to; i++) {
       const entry = entries[i] as Entry
       const registrations = entry.registrations
       const first = registrations[0] as Registration
       if (registrations.length === 1) {
-        if (first.kind !== 'func' && (own || first.kind !== 'custom')) {
-          this.readings[i] = this.#own(entry, first)
+        if (first.kind !== 'func' && readsVars) {
+          this.readings[i] = this.#var(entry, first)
+          continue
+        }
+        if (first.kind !== 'func' && first.kind !== 'custom') {
+          this.readings[i] = this.#handle(entry, first)
           continue
         }
         // One function: the common case, without the arrays that combining several takes.
@@ -246,24 +262,25 @@ class Scrape<T> {
     }
   }
 
-  /** A self-rendering var, read as the format reads it. */
-  #own (entry: Entry, registration: Registration): Reading | undefined {
+  /** A Go handle's value: its value() is synchronous and plain. */
+  #handle (entry: Entry, registration: Registration): Reading | undefined {
     try {
-      if (this.format.own === 'value') {
-        const value = registration.var.value()
-        registration.failing = false
-        return { name: entry.name, kind: registration.kind, meta: entry.meta, value, builtin: registration.builtin }
-      }
-      const text = ownText(registration.var)
+      const value = registration.var.value()
       registration.failing = false
-      const last = registration.reading
-      if (last !== null && last.text === text && last.name === entry.name && last.meta === entry.meta) return last
-      registration.reading = { name: entry.name, kind: registration.kind, meta: entry.meta, value: undefined, text, builtin: registration.builtin }
-      return registration.reading
+      return { name: entry.name, kind: registration.kind, meta: entry.meta, value, builtin: registration.builtin }
     } catch (err) {
       failRegistration(this.log, entry.name, registration, err)
       return undefined
     }
+  }
+
+  /** A self-rendering var for a format that reads it itself: the same reading while its name and metadata are. */
+  #var (entry: Entry, registration: Registration): Reading {
+    this.#read.push(registration)
+    const last = registration.reading
+    if (last !== null && last.name === entry.name && last.meta === entry.meta) return last
+    registration.reading = { name: entry.name, kind: registration.kind, meta: entry.meta, value: undefined, builtin: registration.builtin, var: registration.var }
+    return registration.reading
   }
 
   /** An entry whose values are all known, combined; undefined when nothing is left. */
@@ -332,28 +349,47 @@ class Scrape<T> {
 
   /** The format's body from the readings in one piece; an entry that cannot be written is left out and logged once. */
   write (): T {
-    const present = this.readings.filter((reading): reading is Reading => reading !== undefined)
-    return this.#written(this.format.write(present, this.fail))
+    const writer = this.format.open(this.fail)
+    this.add(writer, 0, this.readings.length)
+    return this.end(writer)
   }
 
-  /** Leaves a reading the format could not write out of the scrape, logged once. */
+  /**
+   * Leaves a reading the format could not write out of the scrape, logged once: as the var's
+   * failure when the format read the var itself, else as the entry's.
+   */
   readonly fail: Fail = (reading, err) => {
     const entry = this.entries.find((candidate) => candidate.name === reading.name)
-    if (entry !== undefined) this.#fail(entry, err)
-  }
-
-  /** Adds the readings from `from` up to `to` to writer. */
-  add (writer: CoreWriter<T>, from: number, to: number): void {
-    for (let i = from; i < to; i++) {
-      const reading = this.readings[i]
-      if (reading !== undefined) writer.add(reading)
+    if (entry === undefined) return
+    const registration = (reading as Reading).var === undefined ? undefined : entry.registrations[0]
+    if (registration === undefined) {
+      this.#fail(entry, err)
+    } else {
+      this.#unread.add(registration)
+      failRegistration(this.log, entry.name, registration, err)
     }
   }
 
-  /** The body as written; the entries written again are no longer failing. */
+  /** Adds the readings from `from` up to `to` to writer; one its add() throws for is left out. */
+  add (writer: CoreWriter<T>, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const reading = this.readings[i]
+      if (reading === undefined) continue
+      try {
+        writer.add(reading)
+      } catch (err) {
+        this.fail(reading, err)
+      }
+    }
+  }
+
+  /** The body as written; the entries and vars written again are no longer failing. */
   #written (body: T): T {
     for (const entry of this.entries) {
       if (entry.failing && !this.#failed.has(entry)) entry.failing = false
+    }
+    for (const registration of this.#read) {
+      if (!this.#unread.has(registration)) registration.failing = false
     }
     return body
   }
@@ -393,9 +429,7 @@ async function sliced<T> (scrape: Scrape<T>, timeout: number, guard: <U>(step: (
     guard(() => scrape.start(from, Math.min(length, from + SLICE)))
   }
   if (scrape.waiting.length > 0) await scrape.wait(timeout)
-  const open = scrape.format.open
-  if (open === undefined) return guard(() => scrape.write())
-  const writer = open.call(scrape.format, scrape.fail)
+  const writer = guard(() => scrape.format.open(scrape.fail))
   for (let from = 0; from < length; from += SLICE) {
     await turn()
     guard(() => scrape.add(writer, from, Math.min(length, from + SLICE)))

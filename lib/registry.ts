@@ -5,7 +5,7 @@ import type { Collisions, Definition, DocumentOptions, ExpvarLogger, HistogramMe
 import { collect, type CoreFormat, type Entry, type Format, type Registration, type VarKind } from './collect.js'
 import { isClassSyntax, normalizeDefinition } from './define.js'
 import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_META_CONFLICT, FST_EXPVAR_REENTRANT, FST_EXPVAR_WRONG_KIND } from './errors.js'
-import { type ExpvarDocument, expvarFormat } from './formats/expvar.js'
+import { type ExpvarDocument, ExpvarFormat } from './formats/expvar.js'
 import { facesOf } from './families.js'
 import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
 import { expositionFormat } from './formats/exposition/writer.js'
@@ -75,6 +75,14 @@ function checkName (name: unknown): asserts name is string {
   }
 }
 
+/** A format as scrape() takes it: `{ id, open }`. Throws a coded error for anything else. */
+function checkFormat (format: unknown): void {
+  const { id, open } = (typeof format === 'object' && format !== null ? format : {}) as Partial<Format>
+  if (typeof id !== 'string' || typeof open !== 'function') {
+    throw new FST_EXPVAR_INVALID_VALUE('Registry.scrape', 'a format { id, open }', typeof format === 'object' && format !== null ? 'an object without them' : show(format))
+  }
+}
+
 /** The names to scrape, checked: undefined for all of them. Throws a coded error for anything else. */
 function checkSelection (options: unknown): readonly string[] | undefined {
   if (options === undefined) return undefined
@@ -100,9 +108,9 @@ export class Registry implements api.Registry {
   readonly #collisions: Collisions
   readonly #timeout: number
   readonly #log: ExpvarLogger
-  readonly #document: CoreFormat<ExpvarDocument> = expvarFormat()
+  readonly #document = new ExpvarFormat()
   // The exposition formats asked for, by format id (openmetrics or not, namespace).
-  readonly #expositions = new Map<string, Format>()
+  readonly #expositions = new Map<string, CoreFormat<string>>()
   // Set while this registry's vars are being read or written: a var that asks for this
   // registry's own document then would wait for itself.
   #reading = false
@@ -252,13 +260,15 @@ export class Registry implements api.Registry {
   }
 
   /**
-   * One scrape of the vars (or of options.vars) in a format; what the document and the other
-   * formats are made with. Scrapes of the same format and names in flight share one evaluation.
+   * One scrape of the vars (or of options.vars) in a format, a user's `{ id, open }` or one of
+   * ours: what the document and the metrics are made with. Scrapes of the same format id and
+   * names in flight share one evaluation. Rejects, never throws.
    */
   scrape<T = string> (format: CoreFormat<T>, options?: DocumentOptions): Promise<T> {
     if (!isFormat(format)) return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.scrape', 'a format { id: string, own: \'text\' | \'value\', write(), open?() }', show(format)))
     let vars: readonly string[] | undefined
     try {
+      checkFormat(format)
       vars = checkSelection(options)
     } catch (err) {
       return Promise.reject(err)
@@ -269,7 +279,13 @@ export class Registry implements api.Registry {
     if (shared !== undefined) return shared
     const entries = vars === undefined ? this.#sortedEntries() : this.#select(vars)
     const log = options?.log ?? this.#log
-    const body = this.#read(() => collect(entries, format, this.#timeout, log, (step) => this.#read(step)))
+    let body: { readonly body: T } | Promise<T>
+    try {
+      body = this.#read(() => collect(entries, format, this.#timeout, log, (step) => this.#read(step)))
+    } catch (err) {
+      // A user's format whose open() or end() threw.
+      return Promise.reject(err)
+    }
     if (!(body instanceof Promise)) return Promise.resolve(body.body)
     const pending = body.finally(() => this.#inflight.delete(key))
     this.#inflight.set(key, pending)

@@ -9,10 +9,15 @@ function recorder (): { format: Format, seen: Pick<Reading, 'name' | 'kind' | 'm
   const seen: Pick<Reading, 'name' | 'kind' | 'meta'>[] = []
   const format: Format = {
     id: 'recorder',
-    own: 'value',
-    write (readings) {
-      for (const { name, kind, meta } of readings) seen.push({ name, kind, meta })
-      return readings.map((reading) => `${reading.name}=${JSON.stringify(reading.value)}`).join('\n')
+    open () {
+      const lines: string[] = []
+      return {
+        add ({ name, kind, meta, value }) {
+          seen.push({ name, kind, meta })
+          lines.push(`${name}=${JSON.stringify(value)}`)
+        },
+        end: () => lines.join('\n')
+      }
     }
   }
   return { format, seen }

@@ -87,19 +87,19 @@ test('a large scrape waits for async values and leaves out what fails, logged on
   t.equal(lines.filter((line) => line.var === 'broken').length, 1, 'logged once over two scrapes')
 })
 
-test('a format of your own without open() gets a large scrape\'s readings in one write', async (t) => {
+test('a format of your own gets a large scrape\'s readings one at a time, in name order, in one writer', async (t) => {
   const registry = populated(VARS)
-  const calls: number[] = []
+  let opened = 0
   const format: Format = {
     id: 'count',
-    own: 'value',
-    write (readings) {
-      calls.push(readings.length)
-      return String(readings.length)
+    open () {
+      opened++
+      const names: string[] = []
+      return { add: (reading) => { names.push(reading.name) }, end: () => `${names.length} ${String(names.every((name, i) => i === 0 || (names[i - 1] as string) < name))}` }
     }
   }
-  t.equal(await registry.scrape(format), String(VARS))
-  t.same(calls, [VARS])
+  t.equal(await registry.scrape(format), `${VARS} true`)
+  t.equal(opened, 1)
 })
 
 test('parts of the document reused from the last scrape never hide a change', async (t) => {

@@ -117,17 +117,18 @@ expectTypeOf(app.expvar.metrics({ openmetrics: true, namespace: 'shop', vars: ['
 // @ts-expect-error openmetrics is a boolean
 app.expvar.metrics({ openmetrics: 'yes' })
 
-// A format of your own: write in one piece, or open() a writer that gets a reading at a time.
-const lines: Format = { id: 'lines', own: 'value', write: (readings) => readings.map((reading) => reading.name).join('\n') }
-expectTypeOf(app.expvar.scrape(lines)).toEqualTypeOf<Promise<string>>()
-const sliced: Format = {
-  ...lines,
+// A format of your own: open() a writer that gets a reading at a time, then ends the body.
+const lines: Format = {
+  id: 'lines',
   open (): Writer {
     let out = ''
     return { add: (reading) => { out += reading.name + '\n' }, end: () => out }
   }
 }
-expectTypeOf(app.expvar.scrape(sliced, { vars: ['requests'] })).toEqualTypeOf<Promise<string>>()
+expectTypeOf(app.expvar.scrape(lines)).toEqualTypeOf<Promise<string>>()
+expectTypeOf(app.expvar.scrape(lines, { vars: ['requests'] })).toEqualTypeOf<Promise<string>>()
+// @ts-expect-error a format is { id, open }: write() alone is not one
+app.expvar.scrape({ id: 'old', write: () => '' })
 // @ts-expect-error a writer's end() is required
 const unended: Format = { ...lines, open: () => ({ add: () => {} }) }
 export { unended }

@@ -188,34 +188,28 @@ export interface Reading {
   readonly name: string
   readonly kind: VarKind
   readonly meta: ReadingMeta
-  /** The value; undefined where `text` holds the var's own JSON. */
+  /** The value, already pulled (awaited within the timeout) and merged: a handle's value() too. */
   readonly value: unknown
-  /** A self-rendering var's own JSON text, for formats that read vars as text. */
-  readonly text?: string | undefined
 }
 
 /** Leaves a reading out of this scrape and logs why, once until it recovers. */
 export type Fail = (reading: Reading, err: unknown) => void
 
-/** A wire format, for `registry.scrape()`: how it reads self-rendering vars, and how it writes a scrape's readings. */
+/**
+ * An output format, for `registry.scrape()`: `open(fail)` starts a body, whose writer is handed
+ * each reading in name order (a large scrape's in slices, with event-loop turns between them),
+ * then `end()` returns the body. A reading the writer cannot write goes to `fail` (or its add()
+ * throws) and is left out, logged once; an end() that throws rejects the scrape.
+ */
 export interface Format {
   /** Scrapes in flight are shared per format and selection. */
   readonly id: string
-  /** Self-rendering vars (Int, Map, …) read as their own JSON text, or as their value(). */
-  readonly own: 'text' | 'value'
-  /** The body; a reading that cannot be written is handed to fail and left out. Never throws. */
-  write (readings: readonly Reading[], fail: Fail): string
-  /**
-   * Optional: the same body written a reading at a time, so that a large scrape can yield to the
-   * event loop between slices. Without it a large scrape is still read in slices, then written
-   * by `write` in one piece.
-   */
-  open? (fail: Fail): Writer
+  open (fail: Fail): Writer
 }
 
-/** A body being written: readings added in name order, then `end()` returns it. Never throws. */
-export interface Writer<R = Reading> {
-  add (reading: R): void
+/** A body being written: readings added in name order, then `end()` returns it. */
+export interface Writer {
+  add (reading: Reading): void
   end (): string
 }
 

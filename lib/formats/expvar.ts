@@ -1,6 +1,7 @@
 // Go's /debug/vars document: "{\n", `"name": value` entries joined by ",\n", then "\n}\n".
-import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach } from '../collect.js'
+import type { CoreFormat, CoreWriter, Fail, Reading } from '../collect.js'
 import { MAX_TEXT, quote, type TextMemo, writeAgain } from '../json.js'
+import { ownText } from '../vars.js'
 
 // "{\n" + "\n}\n", and ",\n" between entries.
 const FRAME = 5
@@ -88,96 +89,118 @@ function isSame (chunk: Chunk, names: readonly string[], texts: readonly string[
 }
 
 /**
- * Go's document as a format. Each registry has its own (it keeps the quoted names), made by
- * expvarFormat().
+ * Go's document as a format: each self-rendering var's own text (String(), as Go pastes it), any
+ * other value written as JSON. Each registry has its own: it keeps the quoted names, the values'
+ * texts and the last document's chunks for the next scrape.
  */
-export function expvarFormat (): CoreFormat<ExpvarDocument> {
+export class ExpvarFormat implements CoreFormat<ExpvarDocument> {
+  readonly id = 'expvar'
+  readonly readsVars = true
   // `"name": `, quoted once per name. Rebuilt when names come and go, so it never outgrows them.
-  let prefixes = new Map<string, string>()
-  const prefix = (name: string): string => {
-    let quoted = prefixes.get(name)
-    if (quoted === undefined) {
-      quoted = quote(name) + ': '
-      prefixes.set(name, quoted)
-    }
-    return quoted
-  }
+  #prefixes = new Map<string, string>()
   // The text of each value written from its value (a Func's, say), and its tokens: a value that
   // is the same data again is not written again.
-  let memos = new Map<string, TextMemo>()
+  #memos = new Map<string, TextMemo>()
   // The last document in chunks of CHUNK entries: a chunk whose names and texts are the same
   // again (handles return the same string while unchanged) is reused as text, and when every
   // chunk is, the document itself.
-  let chunks: Chunk[] = []
-  let document: ExpvarDocument | undefined
-  const framed = (names: readonly string[], texts: readonly string[]): ExpvarDocument => {
+  #chunks: Chunk[] = []
+  #document: ExpvarDocument | undefined
+  // The last writer's lists, for the next one to fill in place: grown by push() at every scrape,
+  // a 10,000-var document's three lists made about 700 KB of garbage each time.
+  #spare: Lists | undefined
+
+  open (fail: Fail): CoreWriter<ExpvarDocument> {
+    const lists = this.#spare ?? { names: [], texts: [], readings: [] }
+    this.#spare = undefined
+    return new ExpvarWriter(this, lists, fail)
+  }
+
+  /** A reading's text: a var's own, or its value's JSON, the same string again for the same data. */
+  text (reading: Reading): string {
+    if (reading.var !== undefined) return ownText(reading.var)
+    const last = this.#memos.get(reading.name)
+    const now = writeAgain(reading.value, last)
+    if (now !== last) this.#memos.set(reading.name, now)
+    return now.text
+  }
+
+  prefix (name: string): string {
+    let quoted = this.#prefixes.get(name)
+    if (quoted === undefined) {
+      quoted = quote(name) + ': '
+      this.#prefixes.set(name, quoted)
+    }
+    return quoted
+  }
+
+  /** The document of a writer's lists, which are kept for the next writer. */
+  end (lists: Lists, bound: number, fail: Fail): ExpvarDocument {
+    const { names, texts, readings } = lists
+    this.#spare = lists
+    if (this.#prefixes.size > 2 * names.length + 64) this.#prefixes = new Map()
+    if (this.#memos.size > names.length + 64) this.#memos = new Map()
+    if (bound <= MAX_TEXT) return this.#framed(names, texts)
+    const entries = names.map((name, i) => this.prefix(name) + (texts[i] as string))
+    // Left out until it fits, if it does not (the bound counted every name as escaped).
+    fitLimit(entries, readings, entries.reduce((sum, entry) => sum + entry.length + SEPARATOR, FRAME - SEPARATOR), fail)
+    this.#chunks = []
+    this.#document = undefined
+    return new ExpvarDocument(entries.map((text) => ({ text })))
+  }
+
+  #framed (names: readonly string[], texts: readonly string[]): ExpvarDocument {
     const next: Chunk[] = []
-    let reused = chunks.length === Math.ceil(names.length / CHUNK)
+    let reused = this.#chunks.length === Math.ceil(names.length / CHUNK)
     for (let from = 0; from < names.length; from += CHUNK) {
       const to = Math.min(names.length, from + CHUNK)
-      const old = chunks[next.length]
+      const old = this.#chunks[next.length]
       if (old !== undefined && isSame(old, names, texts, from, to)) {
         next.push(old)
         continue
       }
       reused = false
       const entries: string[] = new Array(to - from)
-      for (let i = from; i < to; i++) entries[i - from] = prefix(names[i] as string) + (texts[i] as string)
+      for (let i = from; i < to; i++) entries[i - from] = this.prefix(names[i] as string) + (texts[i] as string)
       next.push({ names: names.slice(from, to), texts: texts.slice(from, to), text: entries.join(',\n') })
     }
-    if (reused && document !== undefined) return document
-    chunks = next
-    document = new ExpvarDocument(next)
-    return document
+    if (reused && this.#document !== undefined) return this.#document
+    this.#chunks = next
+    this.#document = new ExpvarDocument(next)
+    return this.#document
   }
-  // The last writer's lists, for the next one to fill in place: grown by push() at every scrape,
-  // a 10,000-var document's three lists made about 700 KB of garbage each time.
-  let spare: Lists | undefined
-  const open = (fail: Fail): CoreWriter<ExpvarDocument> => {
-    const lists = spare ?? { names: [], texts: [], readings: [] }
-    spare = undefined
-    const { names, texts, readings } = lists
-    let count = 0
-    // At least the document's length: each name counted as quoted at its longest.
-    let bound = FRAME
-    return {
-      add (reading) {
-        let text = reading.text
-        if (text === undefined) {
-          try {
-            const last = memos.get(reading.name)
-            const now = writeAgain(reading.value, last)
-            if (now !== last) memos.set(reading.name, now)
-            text = now.text
-          } catch (err) {
-            fail(reading, err)
-            return
-          }
-        }
-        bound += QUOTED_PER_CHARACTER * reading.name.length + 4 + text.length + SEPARATOR
-        names[count] = reading.name
-        texts[count] = text
-        readings[count] = reading
-        count++
-      },
-      end () {
-        names.length = count
-        texts.length = count
-        readings.length = count
-        spare = lists
-        if (prefixes.size > 2 * names.length + 64) prefixes = new Map()
-        if (memos.size > names.length + 64) memos = new Map()
-        if (bound <= MAX_TEXT) return framed(names, texts)
-        const entries = names.map((name, i) => prefix(name) + (texts[i] as string))
-        // Left out until it fits, if it does not (the bound counted every name as escaped).
-        fitLimit(entries, readings, entries.reduce((sum, entry) => sum + entry.length + SEPARATOR, FRAME - SEPARATOR), fail)
-        chunks = []
-        document = undefined
-        return new ExpvarDocument(entries.map((text) => ({ text })))
-      }
+}
+
+/** One document being written: the entries' names and texts, filled into the format's spare lists. */
+class ExpvarWriter implements CoreWriter<ExpvarDocument> {
+  #count = 0
+  // At least the document's length: each name counted as quoted at its longest.
+  #bound = FRAME
+  constructor (readonly format: ExpvarFormat, readonly lists: Lists, readonly fail: Fail) {}
+
+  add (reading: Reading): void {
+    let text: string
+    try {
+      text = this.format.text(reading)
+    } catch (err) {
+      this.fail(reading, err)
+      return
     }
+    const { names, texts, readings } = this.lists
+    this.#bound += QUOTED_PER_CHARACTER * reading.name.length + 4 + text.length + SEPARATOR
+    names[this.#count] = reading.name
+    texts[this.#count] = text
+    readings[this.#count] = reading
+    this.#count++
   }
-  return { id: 'expvar', own: 'text', open, write: (readings, fail) => writeEach(open(fail), readings) }
+
+  end (): ExpvarDocument {
+    const { names, texts, readings } = this.lists
+    names.length = this.#count
+    texts.length = this.#count
+    readings.length = this.#count
+    return this.format.end(this.lists, this.#bound, this.fail)
+  }
 }
 
 /** Leaves out the longest entries until the document fits in the longest string V8 can make. */

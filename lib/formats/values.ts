@@ -148,17 +148,10 @@ function toWire (reading: Reading): WireReading {
  */
 export const VALUES_FORMAT: CoreFormat<WireReading[]> = {
   id: 'cluster-values',
-  own: 'value',
-  write (readings, fail) {
+  open () {
     const out: WireReading[] = []
-    for (const reading of readings) {
-      try {
-        out.push(toWire(reading))
-      } catch (err) {
-        fail(reading, err)
-      }
-    }
-    return out
+    // A reading toWire() throws for is left out by the scrape, logged once.
+    return { add: (reading) => { out.push(toWire(reading)) }, end: () => out }
   }
 }
 

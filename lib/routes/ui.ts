@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
-import type { ExpvarRouteOptions, Format, Reading, Registry } from '../../types/index.js'
+import type { ExpvarRouteOptions, Reading } from '../../types/index.js'
+import type { CoreFormat } from '../collect.js'
+import type { Registry } from '../registry.js'
 
 const require = createRequire(import.meta.url)
 // The page's own files sit beside this folder in the sources and, copied by the build, in dist/.
@@ -60,22 +62,26 @@ export interface UiVarMeta {
  * tools read it: one entry per var, in name order, its value left out. A list, not an object, so that
  * no var name is ever a key of anything.
  */
-export function uiMetaFormat (builtins: BuiltinNames): Format {
+export function uiMetaFormat (builtins: BuiltinNames): CoreFormat<string> {
   return {
     id: 'fastify-expvar-ui-meta',
-    // A handle's text is kept between scrapes: reading it costs nothing, where value() would copy a Map.
-    own: 'text',
-    write (readings) {
-      return JSON.stringify({
-        vars: readings.map(({ name, kind, meta }): UiVarMeta => ({
-          name,
-          kind,
-          ...(meta.type === undefined ? {} : { type: meta.type }),
-          ...(meta.help === undefined ? {} : { help: meta.help }),
-          ...(meta.labels === undefined || meta.labels.length === 0 ? {} : { labels: meta.labels }),
-          builtin: builtins.has(name)
-        }))
-      })
+    // Self-rendering vars are handed over unread: their values are of no use here, and value() would copy a Map.
+    readsVars: true,
+    open () {
+      const vars: UiVarMeta[] = []
+      return {
+        add ({ name, kind, meta }) {
+          vars.push({
+            name,
+            kind,
+            ...(meta.type === undefined ? {} : { type: meta.type }),
+            ...(meta.help === undefined ? {} : { help: meta.help }),
+            ...(meta.labels === undefined || meta.labels.length === 0 ? {} : { labels: meta.labels }),
+            builtin: builtins.has(name)
+          })
+        },
+        end: () => JSON.stringify({ vars })
+      }
     }
   }
 }

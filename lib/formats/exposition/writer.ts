@@ -1,5 +1,5 @@
 // The Prometheus exposition formats, text 0.0.4 and OpenMetrics 1.0.0, written from a scrape's readings.
-import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach, type Writer } from '../../collect.js'
+import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach } from '../../collect.js'
 import type { Families, MetricFamily, MetricSample } from '../../families.js'
 import { histogramSamples, isHistogramMap } from '../../histogram.js'
 import { cachedName, DEFAULT_LABEL, familyName, namesOf } from './names.js'
@@ -161,7 +161,7 @@ export function writeExposition<R extends ExpositionReading> (readings: readonly
 }
 
 /** The exposition of readings added one at a time, in name order. */
-export function openExposition<R extends ExpositionReading> (options: ExpositionOptions<R>): Writer<R> {
+export function openExposition<R extends ExpositionReading> (options: ExpositionOptions<R>): { add (reading: R): void, end (): string } {
   const { openmetrics, namespace, names, memo } = options
   // Each written reading's families; the names they take are checked at the end, all at once.
   const readings: R[] = []
@@ -298,11 +298,5 @@ export function expositionFormat (openmetrics: boolean, namespace: string): Core
   const names = new Map<string, string>()
   const memo = new ExpositionMemo()
   const open = (fail: Fail): CoreWriter<string> => openExposition<Reading>({ openmetrics, namespace, fail, names, memo })
-  return {
-    id: `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`,
-    // Self-rendering vars are read through value(): their JSON text is of no use here.
-    own: 'value',
-    open,
-    write: (readings, fail) => writeEach(open(fail), readings)
-  }
+  return { id: `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`, open }
 }

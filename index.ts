@@ -5,9 +5,10 @@ import type * as api from './types/index.js'
 import type { FastifyExpvarOptions, Handle } from './types/index.js'
 import { FST_EXPVAR_ALREADY_REGISTERED } from './lib/errors.js'
 import { resolveOptions } from './lib/options.js'
-import { registerRoute } from './lib/routes/document.js'
+import { documentRoute } from './lib/routes/document.js'
 import { builtinsOf, registerBuiltins } from './lib/builtins/index.js'
-import { registerMetricsRoute } from './lib/routes/metrics.js'
+import { metricsRoute } from './lib/routes/metrics.js'
+import { registerScrapeRoute } from './lib/routes/scrape.js'
 import { untimed } from './lib/builtins/http.js'
 import { loadAppFolders } from './lib/discovery.js'
 import { registerUi } from './lib/routes/ui.js'
@@ -25,11 +26,13 @@ const plugin: FastifyPluginAsync<FastifyExpvarOptions> = async function fastifyE
   registerBuiltins(fastify, resolved)
   await loadAppFolders(fastify, resolved)
   const cluster = resolved.cluster === false ? undefined : joinCluster(fastify, registry, resolved.cluster, builtinsOf(resolved))
-  // The plugin's own routes are not timed by the http builtin.
+  // The plugin's own routes are not timed by the http builtin; they answer from the whole
+  // cluster in cluster mode, else from the registry.
   const own = untimed(route)
-  if (url !== false) registerRoute(fastify, registry, url, own, cluster)
+  const scraper = cluster ?? registry
+  if (url !== false) registerScrapeRoute(fastify, scraper, documentRoute(url, cluster !== undefined), own)
   if (ui !== false) await registerUi(fastify, ui, own, registry, builtinsOf(resolved))
-  if (resolved.prometheus !== false) registerMetricsRoute(fastify, registry, resolved.prometheus, own, cluster)
+  if (resolved.prometheus !== false) registerScrapeRoute(fastify, scraper, metricsRoute(resolved.prometheus), own)
 }
 
 export const fastifyExpvar = fp(plugin, { fastify: '5.x', name: 'fastify-expvar' })

@@ -3,21 +3,26 @@
 import { setImmediate as turn } from 'node:timers/promises'
 import type * as api from '../types/index.js'
 import type { ExpvarLogger, Fail, Format, Var, VarKind, VarMeta, Writer } from '../types/index.js'
-import type { BuiltinFaces } from './families.js'
+import type { BuiltinFaces, Families } from './families.js'
 import { safeLog } from './log.js'
 import { isPlainObject, mergeObjects } from './merge.js'
 
 // The format types are public (types/); lib's formats take them from here with the core's own.
 export type { Fail, Format, VarKind, Writer }
 
-/** A scrape's reading of one name, with the faces of the builtin it is (undefined for an ordinary var). */
+/**
+ * A scrape's reading of one name, with the families of the builtin it is (undefined for an
+ * ordinary var, which each format maps by its own rules).
+ */
 export interface Reading extends api.Reading {
-  readonly builtin: BuiltinFaces | undefined
+  readonly builtin: { readonly families: Families } | undefined
   /**
    * The var itself, for a format that reads self-rendering vars itself (`readsVars`): one
    * registration of a var that is not a function. Its value is then not pulled (undefined).
    */
   readonly var?: Var | undefined
+  /** Constant labels of every sample the reading gives: a cluster's `worker`, for a format that labels per worker. */
+  readonly labels?: Readonly<Record<string, string>> | undefined
 }
 
 /**
@@ -45,6 +50,20 @@ export interface CoreFormat<T> {
    * itself, from `reading.var`, rather than through its value(): Go's document pastes String().
    */
   readonly readsVars?: true
+  /**
+   * How a cluster feeds this format its workers' readings. Without it (Go's document, a user's
+   * format) they are aggregated: one reading per name, combined by the cluster's rules. With it,
+   * each worker's readings are handed over as they are, labelled `label="<worker id>"`, and the
+   * cluster's own var named under `namespace` (the exposition: Prometheus sums, and sees each
+   * worker's counter resets).
+   */
+  readonly perWorker?: PerWorker
+}
+
+/** A format's word on how a cluster feeds it: each worker's readings, labelled. */
+export interface PerWorker {
+  readonly label: string
+  readonly namespace: string
 }
 
 /** A Writer whose body is any T. */

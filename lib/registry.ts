@@ -2,10 +2,10 @@
 import { inspect } from 'node:util'
 import type * as api from '../types/index.js'
 import type { Collisions, Definition, DocumentOptions, ExpvarLogger, HistogramMeta, KeyValue, ReadingMeta, RegistryOptions, Var, VarMeta, MetricsOptions } from '../types/index.js'
-import { collect, type CoreFormat, type Entry, type Format, type Registration, type VarKind } from './collect.js'
+import { collect, type CoreFormat, type Entry, type Registration, type VarKind } from './collect.js'
 import { isClassSyntax, normalizeDefinition } from './define.js'
 import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_META_CONFLICT, FST_EXPVAR_REENTRANT, FST_EXPVAR_WRONG_KIND } from './errors.js'
-import { type ExpvarDocument, ExpvarFormat } from './formats/expvar.js'
+import { ExpvarFormat } from './formats/expvar.js'
 import { facesOf } from './families.js'
 import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
 import { expositionFormat } from './formats/exposition/writer.js'
@@ -62,24 +62,16 @@ function show (value: unknown): string {
   }
 }
 
-/** Whether a value is a format the registry can scrape with: its id, how it reads own text, its write (and open). */
+/** Whether a value is a format the registry can scrape with: `{ id, open }`. */
 function isFormat (value: unknown): value is CoreFormat<unknown> {
   if (typeof value !== 'object' || value === null) return false
-  const { id, own, write, open } = value as Record<string, unknown>
-  return typeof id === 'string' && (own === 'text' || own === 'value') && typeof write === 'function' && (open === undefined || typeof open === 'function')
+  const { id, open } = value as Record<string, unknown>
+  return typeof id === 'string' && typeof open === 'function'
 }
 
 function checkName (name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {
     throw new FST_EXPVAR_INVALID_NAME(typeof name === 'string' ? '""' : show(name))
-  }
-}
-
-/** A format as scrape() takes it: `{ id, open }`. Throws a coded error for anything else. */
-function checkFormat (format: unknown): void {
-  const { id, open } = (typeof format === 'object' && format !== null ? format : {}) as Partial<Format>
-  if (typeof id !== 'string' || typeof open !== 'function') {
-    throw new FST_EXPVAR_INVALID_VALUE('Registry.scrape', 'a format { id, open }', typeof format === 'object' && format !== null ? 'an object without them' : show(format))
   }
 }
 
@@ -95,9 +87,6 @@ function checkSelection (options: unknown): readonly string[] | undefined {
   }
   return vars
 }
-
-/** The key of the registry's method that returns the document as bytes: for the route, not part of the public API. */
-export const DOCUMENT = Symbol('fastify-expvar document')
 
 /** A set of published vars: what `fastify.expvar` is, and usable on its own. */
 export class Registry implements api.Registry {
@@ -234,12 +223,7 @@ export class Registry implements api.Registry {
    * evaluation of the same names is under way share it. Rejects, never throws.
    */
   document (options?: DocumentOptions): Promise<string> {
-    return this[DOCUMENT](options).then((document) => document.text())
-  }
-
-  /** The document as the route sends it: its pieces' bytes, the same as document() encoded. */
-  [DOCUMENT] (options?: DocumentOptions): Promise<ExpvarDocument> {
-    return this.scrape(this.#document, options)
+    return this.scrape(this.#document, options).then((document) => document.text())
   }
 
   /**
@@ -265,10 +249,9 @@ export class Registry implements api.Registry {
    * names in flight share one evaluation. Rejects, never throws.
    */
   scrape<T = string> (format: CoreFormat<T>, options?: DocumentOptions): Promise<T> {
-    if (!isFormat(format)) return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.scrape', 'a format { id: string, own: \'text\' | \'value\', write(), open?() }', show(format)))
+    if (!isFormat(format)) return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.scrape', 'a format { id: string, open() }', show(format)))
     let vars: readonly string[] | undefined
     try {
-      checkFormat(format)
       vars = checkSelection(options)
     } catch (err) {
       return Promise.reject(err)

@@ -32,18 +32,18 @@ export async function traffic (port: number, path: string): Promise<void> {
 
 /**
  * A 2-worker node:cluster on the packed plugin (entry), cluster and prometheus on, no builtins
- * option: resolves to its port. The primary and its workers are killed at the end of the test.
+ * option (env adds to the children's environment): resolves to its port. The primary and its workers are killed at the end of the test, or after `bound` ms.
  */
-export async function startCluster (t: Test, entry: string): Promise<number> {
+export async function startCluster (t: Test, entry: string, env: Record<string, string> = {}, bound = 90_000): Promise<number> {
   const child: ChildProcess = spawn(process.execPath, [primaryScript], {
     // The children run the packed plugin as built: their coverage is not collected.
-    env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', EXPVAR_PLUGIN: entry, WORKERS: '2', PROMETHEUS: '1', BUILTINS: 'default' },
+    env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', EXPVAR_PLUGIN: entry, WORKERS: '2', PROMETHEUS: '1', BUILTINS: 'default', ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
     detached: true
   })
   // The primary and its workers are one process group: killed together, whatever happens.
   t.teardown(() => { try { process.kill(-(child.pid as number), 'SIGKILL') } catch {} })
-  const bounded = setTimeout(() => child.kill('SIGKILL'), 90_000)
+  const bounded = setTimeout(() => child.kill('SIGKILL'), bound)
   t.teardown(() => clearTimeout(bounded))
   const [line] = await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), 'line') as [string]
   return (JSON.parse(line) as { port: number }).port

@@ -53,6 +53,41 @@ test('the relay sums every worker\'s counts, and gives one worker\'s own documen
   t.equal(cluster.listenerCount('message'), 1)
 })
 
+test('the cluster scrapes a format of one\'s own: the workers\' readings aggregated, a reading its writer throws for left out and logged once', async (t) => {
+  const cluster = new FakeCluster()
+  const stop = relay(cluster as unknown as RelayCluster)
+  t.teardown(() => stop.stop())
+  const members = [1, 2].map((id) => member(cluster.fork(id), counting(id)))
+  await tick(); await tick()
+  const lines: unknown[][] = []
+  const log = { warn: () => {}, error: (obj: object, msg: string) => { lines.push([(obj as { var: string }).var, msg]) } }
+  const view = new Cluster(members[0] as ClusterMember, new Map(), log)
+  let refuse = true
+  const csv = {
+    id: 'csv',
+    open () {
+      const rows: string[] = []
+      return {
+        add (reading: { name: string, kind: string, value: unknown }) {
+          if (refuse && reading.name === 'paths') throw new Error('no maps')
+          rows.push(`${reading.name},${reading.kind},${JSON.stringify(reading.value)}`)
+        },
+        end: () => rows.join('\n')
+      }
+    }
+  }
+  const expected = 'cluster,custom,{"workers":2,"answered":2,"missing":[],"relay":true}\nhits,int,3'
+  t.equal(await view.scrape(csv, { log }), expected)
+  t.equal(await view.scrape(csv, { log }), expected)
+  t.same(lines, [['paths', 'expvar: "paths" is left out of the cluster\'s scrape until it recovers']], 'logged once over two scrapes')
+  refuse = false
+  t.equal(await view.scrape(csv, { log }), expected + '\npaths,map,{"/a":3}', 'written again once it can be')
+  refuse = true
+  await view.scrape(csv, { log })
+  t.equal(lines.length, 2, 'a new failure after it recovered is logged again')
+  for (const m of members) m.stop()
+})
+
 test('two instances in one worker each get their own answers; stray answers are ignored', async (t) => {
   const cluster = new FakeCluster()
   const aggregator = relay(cluster as unknown as RelayCluster)

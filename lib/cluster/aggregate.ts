@@ -14,9 +14,9 @@ export interface Reading {
 export type Aggregate = 'sum' | 'max' | 'min' | 'avg' | 'first'
 
 /** One worker's readings, as it sent its values. */
-export interface WorkerReadings {
+export interface WorkerReadings<R extends Reading = Reading> {
   readonly worker: number
-  readonly readings: readonly Reading[]
+  readonly readings: readonly R[]
 }
 
 /** Combines the values of one var, given in worker-id order (only the workers that have it). */
@@ -109,13 +109,14 @@ export type Skipped = (name: string, workers: readonly number[]) => void
 
 /**
  * The cluster's readings: one per name any worker has, sorted by name, each combined from the
- * workers that have it. `builtins` are the builtins in use, whose rules apply to their names; a
- * histogram (or a Map of them) is added bucket by bucket, a worker whose bounds differ told to
- * `skipped`; any other var goes by its `aggregate` (default sum: numbers summed, objects key by key).
+ * workers that have it, and otherwise the lowest-numbered worker's reading (its kind, its
+ * metadata). `builtins` are the builtins in use, whose rules apply to their names; a histogram
+ * (or a Map of them) is added bucket by bucket, a worker whose bounds differ told to `skipped`;
+ * any other var goes by its `aggregate` (default sum: numbers summed, objects key by key).
  */
-export function aggregate (workers: readonly WorkerReadings[], builtins: ReadonlyMap<string, BuiltinFaces> = new Map(), skipped?: Skipped): Reading[] {
+export function aggregate<R extends Reading> (workers: readonly WorkerReadings<R>[], builtins: ReadonlyMap<string, BuiltinFaces> = new Map(), skipped?: Skipped): R[] {
   const ordered = [...workers].sort((a, b) => a.worker - b.worker)
-  const byName = new Map<string, Reading[]>()
+  const byName = new Map<string, R[]>()
   // The worker of each reading in byName's lists, for a histogram's skipped ones.
   const workersOf = new Map<string, number[]>()
   for (const { worker, readings } of ordered) {
@@ -132,13 +133,13 @@ export function aggregate (workers: readonly WorkerReadings[], builtins: Readonl
   }
   const names = [...byName.keys()].sort((a, b) => a < b ? -1 : 1)
   return names.map((name) => {
-    const list = byName.get(name) as Reading[]
-    const first = list[0] as Reading
+    const list = byName.get(name) as R[]
+    const first = list[0] as R
     const values = list.map((reading) => reading.value)
     const rule = builtins.get(name)?.aggregate
     const histogram = rule === undefined ? aggregateHistograms(first.kind, first.meta, values) : undefined
     if (histogram !== undefined && histogram.skipped.length > 0) skipped?.(name, histogram.skipped.map((i) => (workersOf.get(name) as number[])[i] as number))
     const value = rule !== undefined ? rule(values) : histogram !== undefined ? histogram.value : combine(values, first.meta?.aggregate ?? 'sum')
-    return first.meta === undefined ? { name, value } : { name, value, meta: first.meta }
+    return { ...first, value }
   })
 }

@@ -1,12 +1,12 @@
-// Cluster mode in a worker: joins the relay, and turns the workers' values into the cluster's document and metrics.
+// Cluster mode in a worker: joins the relay, and scrapes the whole cluster in any format.
 import nodeCluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import type { ExpvarLogger } from '../../types/index.js'
+import type { CoreFormat, Fail, PerWorker, Reading } from '../collect.js'
 import { type BuiltinFaces, type MetricFamily, single } from '../families.js'
-import { type ExpositionReading, writeExposition } from '../formats/exposition/writer.js'
-import { frame } from '../formats/expvar.js'
-import { fromWire, VALUES_FORMAT, type ValueReading, type WireReading } from '../formats/values.js'
-import { quote, writeJSON } from '../json.js'
+import { expositionFormat } from '../formats/exposition/writer.js'
+import { ExpvarDocument, ExpvarFormat } from '../formats/expvar.js'
+import { fromWire, VALUES_FORMAT, type WireReading } from '../formats/values.js'
 import { safeLog, WARNING_LOGGER } from '../log.js'
 import { NO_META } from '../meta.js'
 import type { Registry } from '../registry.js'
@@ -32,12 +32,6 @@ function infoOf (collected: Collected): ClusterInfo {
   return { workers: collected.workers, answered: collected.answers.size, missing: collected.missing, relay: collected.relay }
 }
 
-/** A worker's reading in the cluster's metrics: its samples carry the worker's id. */
-interface LabelledReading extends ValueReading {
-  readonly labels?: ExpositionReading['labels']
-  readonly builtin: ExpositionReading['builtin']
-}
-
 /**
  * The `cluster` var in the exposition formats: gauges of the workers and of those that answered,
  * so that a missing worker (its samples absent) shows; `missing` is a list and has no sample.
@@ -51,14 +45,28 @@ function clusterFamilies (namespace: string, info: ClusterInfo): MetricFamily[] 
   ]
 }
 
-/** This instance in cluster mode: its member of the relay, and the cluster's document and metrics. */
+/** The options of one scrape of the cluster: the registry's, and `worker` for one worker's own document. */
+export interface ClusterScrapeOptions {
+  readonly vars?: readonly string[] | undefined
+  readonly log: ExpvarLogger
+  /** A worker's id: that worker's own document as it wrote it, whatever the format (undefined when it did not answer). */
+  readonly worker?: number | undefined
+}
+
+/**
+ * This instance in cluster mode: its member of the relay, and the cluster as a second scraper.
+ * `scrape(format)` gathers every worker's readings and feeds them to the format's own writer, as
+ * the registry feeds its own: combined as the format says (the document aggregates, the
+ * exposition labels each worker's samples), a reading the writer fails logged once.
+ */
 export class Cluster {
   readonly member: ClusterMember
   readonly #builtins: ReadonlyMap<string, BuiltinFaces>
-  // The exposition's sanitised names, kept across scrapes as the registry's formats keep theirs.
-  readonly #names = new Map<string, string>()
-  // The vars left out of the cluster's metrics: logged once, until a scrape writes them again.
-  readonly #failing = new Set<string>()
+  // The vars left out of the cluster's scrapes, by format: logged once, until a scrape writes them again.
+  readonly #failing = new Map<string, Set<string>>()
+  // The formats of document() and metrics(), kept as the registry keeps its own.
+  readonly #document = new ExpvarFormat()
+  readonly #expositions = new Map<string, CoreFormat<string>>()
   readonly #log: ExpvarLogger
   // The histograms some worker's values of were left out of the document (other bounds): warned once each.
   readonly #skipWarned = new Set<string>()
@@ -75,13 +83,41 @@ export class Cluster {
     if (safeLog(this.#log, 'warn', { var: name, workers }, `expvar: histogram "${name}" has other bucket bounds in worker ${workers.join(', ')} than in the lowest-numbered worker; their counts are left out of the cluster's`)) this.#skipWarned.add(name)
   }
 
-  /**
-   * What the document route sends: the cluster's document, or with `worker` that worker's own
-   * document as it wrote it; undefined when that worker did not answer.
-   */
-  async document (vars: readonly string[] | undefined, worker: number | undefined): Promise<string | undefined> {
+  /** One scrape of the whole cluster in a format; with `worker`, that worker's own document. Rejects, never throws. */
+  async scrape<T> (format: CoreFormat<T>, options: ClusterScrapeOptions): Promise<T | string | undefined> {
+    const { vars, log, worker } = options
     if (worker !== undefined) return (await this.member.collect('document', vars, worker)).answers.get(worker)
-    return clusterDocument(await this.member.collect('values', vars), vars, this.#builtins, this.#skipped)
+    const collected = await this.member.collect('values', vars)
+    const readings = format.perWorker === undefined ? this.#aggregated(collected, vars) : this.#labelled(collected, format.perWorker)
+    const failing = this.#failing.get(format.id) ?? new Set<string>()
+    this.#failing.set(format.id, failing)
+    const failed = new Set<string>()
+    const fail: Fail = (reading, err) => {
+      failed.add(reading.name)
+      if (failing.has(reading.name)) return
+      if (safeLog(log, 'error', { var: reading.name, worker: (reading as Reading).labels?.worker, err }, `expvar: "${reading.name}" is left out of the cluster's scrape until it recovers`)) failing.add(reading.name)
+    }
+    const writer = format.open(fail)
+    for (const reading of readings) {
+      try {
+        writer.add(reading)
+      } catch (err) {
+        fail(reading, err)
+      }
+    }
+    const body = writer.end()
+    for (const name of failing) if (!failed.has(name)) failing.delete(name)
+    return body
+  }
+
+  /**
+   * The cluster's document as text: every answering worker's values combined by the aggregation
+   * rules, in the single-process shape, with the `cluster` var (unless `vars` leaves it out); with
+   * `worker`, that worker's own document, undefined when it did not answer.
+   */
+  async document (vars: readonly string[] | undefined, worker: number | undefined, log: ExpvarLogger = this.#log): Promise<string | undefined> {
+    const body = await this.scrape(this.#document, { vars, worker, log })
+    return body instanceof ExpvarDocument ? body.text() : body
   }
 
   /**
@@ -91,32 +127,44 @@ export class Cluster {
    */
   async metrics (options: { readonly openmetrics: boolean, readonly namespace: string, readonly log: ExpvarLogger }): Promise<string> {
     const { openmetrics, namespace, log } = options
-    const collected = await this.member.collect('values', undefined)
-    const readings: LabelledReading[] = []
+    const id = `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`
+    let format = this.#expositions.get(id)
+    if (format === undefined) {
+      format = expositionFormat(openmetrics, namespace)
+      this.#expositions.set(id, format)
+    }
+    return await this.scrape(format, { log }) as string
+  }
+
+  /** One reading per name, combined from the workers that have it, and the `cluster` var. */
+  #aggregated (collected: Collected<readonly WireReading[]>, vars: readonly string[] | undefined): Reading[] {
+    const workers = [...collected.answers].map(([worker, wire]) => ({ worker, readings: wire.map(fromWire) }))
+    const readings: Reading[] = []
+    for (const { name, kind, meta, value } of aggregate(workers, this.#builtins, this.#skipped)) {
+      if (name !== CLUSTER_VAR) readings.push({ name, kind, meta, value, builtin: this.#builtins.get(name) })
+    }
+    if (vars === undefined || vars.includes(CLUSTER_VAR)) {
+      readings.push({ name: CLUSTER_VAR, kind: 'custom', meta: NO_META, value: infoOf(collected), builtin: undefined })
+      readings.sort((a, b) => a.name < b.name ? -1 : 1)
+    }
+    return readings
+  }
+
+  /** Every worker's readings, each labelled with its worker's id, and the `cluster` var's families. */
+  #labelled (collected: Collected<readonly WireReading[]>, perWorker: PerWorker): Reading[] {
+    const readings: Reading[] = []
     for (const [worker, wire] of [...collected.answers].sort((a, b) => a[0] - b[0])) {
-      const labels = { worker: String(worker) }
+      const labels = { [perWorker.label]: String(worker) }
       for (const reading of wire) {
         if (reading.name !== CLUSTER_VAR) readings.push({ ...fromWire(reading), labels, builtin: this.#builtins.get(reading.name) })
       }
     }
     const value = infoOf(collected)
-    const info: LabelledReading = { name: CLUSTER_VAR, kind: 'custom', meta: NO_META, value, builtin: { families: () => clusterFamilies(namespace, value) } }
-    readings.push(info)
+    const families = (): MetricFamily[] => clusterFamilies(perWorker.namespace, value)
+    readings.push({ name: CLUSTER_VAR, kind: 'custom', meta: NO_META, value, builtin: { families } })
     // Stable: each name's readings stay in worker order, so its family lists the workers in order.
     readings.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-    const failed = new Set<string>()
-    const body = writeExposition(readings, {
-      openmetrics,
-      namespace,
-      names: this.#names,
-      fail: (reading, err) => {
-        failed.add(reading.name)
-        if (this.#failing.has(reading.name)) return
-        if (safeLog(log, 'error', { var: reading.name, worker: reading.labels?.worker, err }, `expvar: "${reading.name}" is left out of the cluster's metrics until it recovers`)) this.#failing.add(reading.name)
-      }
-    })
-    for (const name of this.#failing) if (!failed.has(name)) this.#failing.delete(name)
-    return body
+    return readings
   }
 }
 
@@ -155,18 +203,4 @@ export interface IpcProcess {
   send?: (message: unknown, handle: undefined, options: object, callback: (err: Error | null) => void) => boolean
   on (event: 'message', listener: (message: unknown) => void): unknown
   off (event: 'message', listener: (message: unknown) => void): unknown
-}
-
-/**
- * The cluster's document: every answering worker's values combined by the aggregation rules, in
- * the single-process shape, with the `cluster` var (unless `vars` leaves it out).
- */
-export function clusterDocument (collected: Collected<readonly WireReading[]>, vars: readonly string[] | undefined, builtins: ReadonlyMap<string, BuiltinFaces>, skipped?: Skipped): string {
-  const workers = [...collected.answers].map(([worker, wire]) => ({ worker, readings: wire.map(fromWire) }))
-  const readings = aggregate(workers, builtins, skipped).filter((reading) => reading.name !== CLUSTER_VAR)
-  if (vars === undefined || vars.includes(CLUSTER_VAR)) {
-    readings.push({ name: CLUSTER_VAR, value: infoOf(collected) })
-    readings.sort((a, b) => a.name < b.name ? -1 : 1)
-  }
-  return frame(readings.map((reading) => quote(reading.name) + ': ' + writeJSON(reading.value)))
 }

@@ -298,5 +298,6 @@ export function expositionFormat (openmetrics: boolean, namespace: string): Core
   const names = new Map<string, string>()
   const memo = new ExpositionMemo()
   const open = (fail: Fail): CoreWriter<string> => openExposition<Reading>({ openmetrics, namespace, fail, names, memo })
-  return { id: `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`, open }
+  // In a cluster, each worker's samples are labelled worker="<id>", not summed.
+  return { id: `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`, open, perWorker: { label: 'worker', namespace } }
 }

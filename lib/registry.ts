@@ -50,7 +50,7 @@ function article (kind: VarKind): string {
 }
 
 function show (value: unknown): string {
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return `[${value.join(', ')}]`
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string' || typeof item === 'number')) return `[${value.join(', ')}]`
   if (typeof value === 'string') return `'${value}'`
   if (typeof value === 'symbol' || typeof value === 'bigint') return typeof value
   if (typeof value !== 'object' && typeof value !== 'function') return String(value)

@@ -102,7 +102,7 @@ test('the page learns each var\'s kind, type and help from a metadata route besi
       { name: '__proto__', kind: 'func', builtin: false },
       { name: 'by_route', kind: 'map', builtin: false },
       { name: 'hits', kind: 'int', type: 'counter', help: 'Hits served.', builtin: false },
-      { name: 'http', kind: 'func', builtin: true },
+      { name: 'http', kind: 'custom', builtin: true },
       { name: 'load', kind: 'float', type: 'gauge', builtin: false },
       { name: 'memstats', kind: 'custom', builtin: true },
       { name: 'queue', kind: 'func', builtin: false },

@@ -24,7 +24,7 @@ await app.register(fastifyExpvar, {
 })
 await app.register(fastifyExpvar, { url: false, registry: new Registry({ logger: app.log }) })
 // @ts-expect-error not a builtin
-await app.register(fastifyExpvar, { builtins: ['gc'] })
+await app.register(fastifyExpvar, { builtins: ['heap'] })
 // @ts-expect-error collisions is 'merge' or 'error'
 await app.register(fastifyExpvar, { collisions: 'ignore' })
 // @ts-expect-error url is a path or false

@@ -218,7 +218,7 @@ async function compareScrapes (calls: number, ours: () => Promise<string>, their
 
 async function benchExposition (): Promise<void> {
   const app = Fastify()
-  await app.register(expvar, { builtins: ['resource', 'process', 'eventloop', 'http'] })
+  await app.register(expvar, { builtins: ['resource', 'process', 'eventloop', 'gc', 'http'] })
   publishVars(app.expvar, USER_VARS)
   await app.ready()
   const register = promClientVars(USER_VARS)

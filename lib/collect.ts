@@ -379,7 +379,11 @@ class Scrape<T> {
    */
   readonly fail: Fail = (reading, err) => {
     const entry = this.entries.find((candidate) => candidate.name === reading.name)
-    if (entry === undefined) return
+    if (entry === undefined) {
+      // A user's format handed back a reading this scrape never gave it: nothing to leave out, but said.
+      safeLog(this.log, 'error', { var: reading.name, err }, `expvar: format "${this.format.id}" failed a reading that is not in this scrape`)
+      return
+    }
     const registration = (reading as Reading).var === undefined ? undefined : entry.registrations[0]
     if (registration === undefined) {
       this.#fail(entry, err)

@@ -1,7 +1,7 @@
 // A format of your own through registry.scrape(format): the { id, open } contract, and what
 // happens when a writer fails one reading, or the whole body.
 import { test } from 'tap'
-import { type Format, Registry } from '../index.js'
+import { type Format, IntVar, Registry } from '../index.js'
 import { ERROR, type LogLine } from './helpers.js'
 
 function logged (): { registry: Registry, lines: LogLine[] } {
@@ -50,6 +50,53 @@ test('a reading the writer fails, or whose add() throws, is left out and logged 
   t.equal(await registry.scrape(picky), 'c')
   t.equal(await registry.scrape(picky), 'c')
   t.same(lines.map((line) => [line.var, line.err?.message]), [['a', 'not a'], ['b', 'not b']], 'each logged once over two scrapes')
+})
+
+test('a handle whose value() throws (a subclass of a Go handle) is left out and logged once', async (t) => {
+  const { registry, lines } = logged()
+  let broken = true
+  class Gauge extends IntVar {
+    override value (): number {
+      if (broken) throw new Error('sensor gone')
+      return super.value()
+    }
+  }
+  const gauge = new Gauge()
+  gauge.set(7)
+  registry.register('gauge', gauge)
+  registry.int('good').add(1)
+  const names: Format = {
+    id: 'names',
+    open () {
+      const out: string[] = []
+      return { add: (reading) => { out.push(`${reading.name}=${String(reading.value)}`) }, end: () => out.join() }
+    }
+  }
+  t.equal(await registry.scrape(names), 'good=1')
+  t.equal(await registry.scrape(names), 'good=1')
+  broken = false
+  t.equal(await registry.scrape(names), 'gauge=7,good=1')
+  t.same(lines.map((line) => [line.var, line.err?.message]), [['gauge', 'sensor gone']], 'two failing scrapes, one line')
+})
+
+test('a reading the format made up itself, handed to fail(), is logged and changes nothing else', async (t) => {
+  const { registry, lines } = logged()
+  registry.int('a').add(1)
+  const stray: Format = {
+    id: 'stray',
+    open (fail) {
+      const out: string[] = []
+      return {
+        add (reading) {
+          fail({ ...reading, name: 'ghost' }, new Error('not mine'))
+          out.push(reading.name)
+        },
+        end: () => out.join()
+      }
+    }
+  }
+  t.equal(await registry.scrape(stray), 'a', 'the real reading is still written')
+  t.same(lines.map((line) => [line.var, line.err?.message, line.msg]), [['ghost', 'not mine', 'expvar: format "stray" failed a reading that is not in this scrape']])
 })
 
 test('a format that is not { id, open } is a coded error; an open() or end() that throws rejects the scrape', async (t) => {

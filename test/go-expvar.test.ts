@@ -129,6 +129,9 @@ test('TestFunc: string and value follow the function', async (t) => {
   t.same(f.value(), ['a', 'b'])
   x = 17
   t.equal(f.string(), '17')
+  // Go's Func marshals whatever it returns; here a Map is an object with sorted keys.
+  x = new Map([['b', 2], ['a', 1]])
+  t.equal(f.string(), '{"a":1,"b":2}')
 })
 
 test("TestHandler: the document is byte for byte Go's", async (t) => {

@@ -1,10 +1,10 @@
 // Var definitions: the ExpVar base class, their normal form, and defineExpvars() to publish them from a file.
-import { inspect } from 'node:util'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Definition, VarDefinition } from '../types/index.js'
 import { FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_VAR } from './errors.js'
 import { META_KEYS } from './meta.js'
 import { callSite } from './call-site.js'
+import { describe, describeName } from './describe.js'
 
 /** The seed's form of a var: `class Example extends ExpVar { name = 'example'; value () { return 42 } }`. */
 export abstract class ExpVar implements VarDefinition {
@@ -40,25 +40,12 @@ function isDefinitionClass (def: unknown): def is new () => VarDefinition {
   return typeof def === 'function' && (def.prototype instanceof ExpVar || typeof def.prototype?.value === 'function' || isClassSyntax(def))
 }
 
-/**
- * Any value as error messages show it, without ever throwing: a name is quoted as a string, a
- * bigint or symbol shown as written (String() and JSON.stringify() throw on some of these).
- */
-function shown (value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  try {
-    return inspect(value, { depth: 0, breakLength: Infinity })
-  } catch {
-    return typeof value
-  }
-}
-
 /** What a constructor threw, in words: an Error's message, or the thrown value itself (`throw null`). */
 function thrownText (err: unknown): string {
   try {
     if (err instanceof Error && typeof err.message === 'string') return err.message
   } catch {}
-  return shown(err)
+  return describe(err)
 }
 
 function construct (def: new () => VarDefinition): unknown {
@@ -73,15 +60,15 @@ function construct (def: new () => VarDefinition): unknown {
 export function normalizeDefinition (def: Definition, source: string): NormalDefinition {
   const instance: unknown = isDefinitionClass(def) ? construct(def) : def
   if (typeof instance !== 'object' || instance === null) {
-    throw new FST_EXPVAR_INVALID_VAR(shown(def), 'a definition is { name, value }, an ExpVar instance or an ExpVar subclass')
+    throw new FST_EXPVAR_INVALID_VAR(describe(def), 'a definition is { name, value }, an ExpVar instance or an ExpVar subclass')
   }
   const { name, value } = instance as Partial<VarDefinition>
   if (typeof value !== 'function') {
-    throw new FST_EXPVAR_INVALID_VAR(name === undefined ? 'without a name' : shown(name), 'its value must be a function')
+    throw new FST_EXPVAR_INVALID_VAR(name === undefined ? 'without a name' : describeName(name), 'its value must be a function')
   }
   // Checked here as well as where it is published: a bigint, symbol or prototype-free object is
   // refused with its own description, before anything tries to turn it into a string.
-  if (typeof name !== 'string' || name.length === 0) throw new FST_EXPVAR_INVALID_NAME(shown(name))
+  if (typeof name !== 'string' || name.length === 0) throw new FST_EXPVAR_INVALID_NAME(describeName(name))
   const own = (instance as VarDefinition).source
   return { name, value: value.bind(instance), source: typeof own === 'string' ? own : source, meta: pickMeta(instance) }
 }

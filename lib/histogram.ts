@@ -2,6 +2,7 @@
 import { performance } from 'node:perf_hooks'
 import type * as api from '../types/index.js'
 import type { ExpvarLogger, HistogramLeaf, HistogramMeta, LabelValues, ReadingMeta } from '../types/index.js'
+import { describe } from './describe.js'
 import { FST_EXPVAR_INVALID_META, FST_EXPVAR_INVALID_VALUE } from './errors.js'
 import { numberJSON, quote } from './json.js'
 import { safeLog, WARNING_LOGGER } from './log.js'
@@ -25,12 +26,6 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 const HISTOGRAM_KEYS = ['help', 'buckets', 'labels', 'maxSeries']
 const UNNAMED = '(a HistogramVar of no registry)'
 
-function show (value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`
-  if (Array.isArray(value)) return 'an array'
-  return value === null ? 'null' : typeof value === 'number' ? String(value) : typeof value
-}
-
 /** A bound as both the document's keys and the exposition's `le` write it: as the document writes numbers, integers exact. */
 export function boundText (bound: number): string {
   return numberJSON(bound)
@@ -49,7 +44,7 @@ export interface HistogramSettings {
 }
 
 function refuse (name: string, key: string, expected: string, got: unknown): never {
-  throw new FST_EXPVAR_INVALID_META(name, `${key} must be ${expected}, got ${show(got)}`)
+  throw new FST_EXPVAR_INVALID_META(name, `${key} must be ${expected}, got ${describe(got)}`)
 }
 
 function checkBuckets (name: string, buckets: unknown): readonly number[] {
@@ -185,7 +180,7 @@ function labelText (method: string, value: unknown): string {
   if (typeof value === 'string') return value
   if (typeof value === 'number') return String(value)
   if (value === undefined) return ''
-  throw new FST_EXPVAR_INVALID_VALUE(method, 'a label value that is a string or a number', show(value))
+  throw new FST_EXPVAR_INVALID_VALUE(method, 'a label value that is a string or a number', describe(value))
 }
 
 /** The leaf of the document for counts: count, sum, cumulative buckets by bound and the quantiles. */
@@ -392,13 +387,13 @@ export class HistogramVar<L extends string = string> implements api.HistogramVar
   }
 
   #refuse (value: unknown): never {
-    throw new FST_EXPVAR_INVALID_VALUE('HistogramVar.observe', 'a finite number', typeof value === 'number' ? String(value) : show(value))
+    throw new FST_EXPVAR_INVALID_VALUE('HistogramVar.observe', 'a finite number', describe(value))
   }
 
   #checkNames (labels: object): void {
     for (const name in labels) {
       if (!this.#names.includes(name)) {
-        throw new FST_EXPVAR_INVALID_VALUE('HistogramVar.observe', this.#names.length === 0 ? 'no labels (the histogram has none)' : `labels among ${this.#names.join(', ')}`, show(name))
+        throw new FST_EXPVAR_INVALID_VALUE('HistogramVar.observe', this.#names.length === 0 ? 'no labels (the histogram has none)' : `labels among ${this.#names.join(', ')}`, describe(name))
       }
     }
   }

@@ -1,5 +1,6 @@
 // A var's metadata (help, type, label, aggregate): checked once when it is published, combined per name.
 import type { VarMeta } from '../types/index.js'
+import { describe } from './describe.js'
 import { FST_EXPVAR_INVALID_META } from './errors.js'
 
 export const META_KEYS = ['help', 'type', 'label', 'aggregate'] as const satisfies ReadonlyArray<keyof VarMeta>
@@ -10,12 +11,8 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
 export const NO_META: VarMeta = Object.freeze({})
 
-function show (value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : typeof value === 'symbol' || typeof value === 'bigint' ? typeof value : String(value)
-}
-
 function refuse (name: string, key: string, expected: string, got: unknown): never {
-  throw new FST_EXPVAR_INVALID_META(name, `${key} must be ${expected}, got ${show(got)}`)
+  throw new FST_EXPVAR_INVALID_META(name, `${key} must be ${expected}, got ${describe(got)}`)
 }
 
 /** The metadata fields of a meta argument or a definition, checked; unknown keys are refused unless `others` allows them. */
@@ -45,7 +42,7 @@ export function checkMeta (name: string, given: unknown, others: readonly string
     meta.label = label
   }
   if (aggregate !== undefined) {
-    if (!AGGREGATES.includes(aggregate as VarMeta['aggregate'])) refuse(name, 'aggregate', AGGREGATES.map(show).join(', '), aggregate)
+    if (!AGGREGATES.includes(aggregate as VarMeta['aggregate'])) refuse(name, 'aggregate', AGGREGATES.map(describe).join(', '), aggregate)
     meta.aggregate = aggregate as VarMeta['aggregate']
   }
   return Object.freeze(meta)

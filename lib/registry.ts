@@ -1,5 +1,4 @@
 // The registry: names to vars, Go's get-or-create handles, merge and collision rules, and its scrapes.
-import { inspect } from 'node:util'
 import type * as api from '../types/index.js'
 import type { Collisions, Definition, DocumentOptions, ExpvarLogger, HistogramMeta, KeyValue, ReadingMeta, RegistryOptions, Var, VarMeta, MetricsOptions } from '../types/index.js'
 import { collect, type CoreFormat, type Entry, type Registration, type VarKind } from './collect.js'
@@ -9,8 +8,8 @@ import { ExpvarFormat } from './formats/expvar.js'
 import { facesOf } from './families.js'
 import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
 import { expositionFormat } from './formats/exposition/writer.js'
-import { quote } from './json.js'
 import { callSite } from './call-site.js'
+import { describe, describeName } from './describe.js'
 import { WARNING_LOGGER } from './log.js'
 import { checkMeta, combineMeta, conflict, NO_META } from './meta.js'
 import { FloatVar, FuncVar, IntVar, isVar, MapVar, StringVar } from './vars.js'
@@ -49,19 +48,6 @@ function article (kind: VarKind): string {
   return HANDLES.find((handle) => handle.kind === kind)?.article ?? 'a custom var'
 }
 
-function show (value: unknown): string {
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string' || typeof item === 'number')) return `[${value.join(', ')}]`
-  if (typeof value === 'string') return `'${value}'`
-  if (typeof value === 'symbol' || typeof value === 'bigint') return typeof value
-  if (typeof value !== 'object' && typeof value !== 'function') return String(value)
-  // String() throws for an object without a prototype, or whose toString throws: inspect, guarded.
-  try {
-    return value === null ? 'null' : inspect(value, { depth: 0, breakLength: Infinity, customInspect: false })
-  } catch {
-    return typeof value
-  }
-}
-
 /** Whether a value is a format the registry can scrape with: `{ id, open }`. */
 function isFormat (value: unknown): value is CoreFormat<unknown> {
   if (typeof value !== 'object' || value === null) return false
@@ -71,7 +57,7 @@ function isFormat (value: unknown): value is CoreFormat<unknown> {
 
 function checkName (name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new FST_EXPVAR_INVALID_NAME(typeof name === 'string' ? '""' : show(name))
+    throw new FST_EXPVAR_INVALID_NAME(describeName(name))
   }
 }
 
@@ -79,11 +65,11 @@ function checkName (name: unknown): asserts name is string {
 function checkSelection (options: unknown): readonly string[] | undefined {
   if (options === undefined) return undefined
   if (typeof options !== 'object' || options === null) {
-    throw new FST_EXPVAR_INVALID_VALUE('Registry.document', 'an options object { vars, log }', show(options))
+    throw new FST_EXPVAR_INVALID_VALUE('Registry.document', 'an options object { vars, log }', describe(options))
   }
   const { vars } = options as DocumentOptions
   if (vars !== undefined && !(Array.isArray(vars) && vars.every((name) => typeof name === 'string'))) {
-    throw new FST_EXPVAR_INVALID_VALUE('Registry.document', 'vars as an array of names', Array.isArray(vars) ? 'an array with a name that is not a string' : show(vars))
+    throw new FST_EXPVAR_INVALID_VALUE('Registry.document', 'vars as an array of names', Array.isArray(vars) ? 'an array with a name that is not a string' : describe(vars))
   }
   return vars
 }
@@ -106,16 +92,16 @@ export class Registry implements api.Registry {
 
   constructor (options: RegistryOptions = {}) {
     if (typeof options !== 'object' || options === null) {
-      throw new FST_EXPVAR_INVALID_OPTION('options', `expected an object { collisions, timeout, logger }, got ${show(options)}`)
+      throw new FST_EXPVAR_INVALID_OPTION('options', `expected an object { collisions, timeout, logger }, got ${describe(options)}`)
     }
     const unknown = Object.keys(options).find((key) => !REGISTRY_OPTIONS.includes(key))
     if (unknown !== undefined) throw new FST_EXPVAR_INVALID_OPTION(unknown, `expected one of the options ${REGISTRY_OPTIONS.join(', ')}`)
     const { collisions = DEFAULT_COLLISIONS, timeout = DEFAULT_TIMEOUT, logger = WARNING_LOGGER } = options
     if (!COLLISIONS.includes(collisions)) {
-      throw new FST_EXPVAR_INVALID_OPTION('collisions', `expected 'merge' or 'error', got ${show(collisions)}`)
+      throw new FST_EXPVAR_INVALID_OPTION('collisions', `expected 'merge' or 'error', got ${describe(collisions)}`)
     }
     if (!isTimeout(timeout)) {
-      throw new FST_EXPVAR_INVALID_OPTION('timeout', `expected ${TIMEOUT_EXPECTED}, got ${show(timeout)}`)
+      throw new FST_EXPVAR_INVALID_OPTION('timeout', `expected ${TIMEOUT_EXPECTED}, got ${describe(timeout)}`)
     }
     if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
       throw new FST_EXPVAR_INVALID_OPTION('logger', 'expected a logger with warn and error methods (pino, fastify.log)')
@@ -140,7 +126,7 @@ export class Registry implements api.Registry {
     checkName(nameOrDef)
     if (isVar(value)) return this.#publish(nameOrDef, value, typeof value.source === 'string' ? value.source : callSite(), checkMeta(nameOrDef, meta))
     if (typeof value !== 'function' || isClassSyntax(value)) {
-      throw new FST_EXPVAR_INVALID_VAR(quote(nameOrDef), 'register(name, value) takes a function or a var (an object with value() and string()); a class goes to register(Class), without a name')
+      throw new FST_EXPVAR_INVALID_VAR(describeName(nameOrDef), 'register(name, value) takes a function or a var (an object with value() and string()); a class goes to register(Class), without a name')
     }
     return this.#publish(nameOrDef, new FuncVar(value), callSite(), checkMeta(nameOrDef, meta))
   }
@@ -232,8 +218,8 @@ export class Registry implements api.Registry {
    */
   metrics (options?: MetricsOptions): Promise<string> {
     const { openmetrics = false, namespace = '' } = options ?? {}
-    if (typeof openmetrics !== 'boolean') return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.metrics', 'openmetrics as a boolean', show(openmetrics)))
-    if (!isNamespace(namespace)) return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.metrics', `namespace as ${NAMESPACE_EXPECTED}`, show(namespace)))
+    if (typeof openmetrics !== 'boolean') return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.metrics', 'openmetrics as a boolean', describe(openmetrics)))
+    if (!isNamespace(namespace)) return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.metrics', `namespace as ${NAMESPACE_EXPECTED}`, describe(namespace)))
     const id = `${openmetrics ? 'openmetrics' : 'prometheus'}:${namespace}`
     let format = this.#expositions.get(id)
     if (format === undefined) {
@@ -249,7 +235,7 @@ export class Registry implements api.Registry {
    * names in flight share one evaluation. Rejects, never throws.
    */
   scrape<T = string> (format: CoreFormat<T>, options?: DocumentOptions): Promise<T> {
-    if (!isFormat(format)) return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.scrape', 'a format { id: string, open() }', show(format)))
+    if (!isFormat(format)) return Promise.reject(new FST_EXPVAR_INVALID_VALUE('Registry.scrape', 'a format { id: string, open() }', describe(format)))
     let vars: readonly string[] | undefined
     try {
       vars = checkSelection(options)
@@ -315,7 +301,7 @@ export class Registry implements api.Registry {
 
   #checkConflict (entry: Entry, meta: VarMeta): void {
     const key = conflict(entry.meta, meta) ?? settingsConflict(entry.meta, meta)
-    if (key !== undefined) throw new FST_EXPVAR_META_CONFLICT(entry.name, `${key} ${show((entry.meta as ReadingMeta)[key])}`, `${key} ${show((meta as ReadingMeta)[key])}`)
+    if (key !== undefined) throw new FST_EXPVAR_META_CONFLICT(entry.name, `${key} ${describe((entry.meta as ReadingMeta)[key])}`, `${key} ${describe((meta as ReadingMeta)[key])}`)
   }
 
   #publish<T extends Var> (name: string, v: T, origin: string, meta: VarMeta): T {

@@ -1,13 +1,9 @@
 // Go's var kinds: Int, Float, String, Map and Func, each with Go's methods and its JSON text.
 import type * as api from '../types/index.js'
 import type { MapKeyValue, Var } from '../types/index.js'
+import { describe } from './describe.js'
 import { FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR } from './errors.js'
 import { numberJSON, quote, writeJSON } from './json.js'
-
-/** A value's type as error messages name it: `null` apart from objects. */
-function typeName (value: unknown): string {
-  return value === null ? 'null' : typeof value
-}
 
 // An Int is exact only within ±(2^53 − 1): past that a double cannot count by one. A Float that
 // became NaN or ±Infinity would stay so for good, served as null.
@@ -16,7 +12,7 @@ const FINITE = 'a finite number (the Float stays finite)'
 
 /** Throws the error for a bad argument to an Int's or Float's add() or set(). */
 function throwInvalidNumber (kind: string, method: string, given: unknown, integer: boolean): never {
-  const got = typeof given === 'number' ? String(given) : typeName(given)
+  const got = describe(given)
   if (typeof given !== 'number' && !integer) throw new FST_EXPVAR_INVALID_VALUE(`${kind}.${method}`, 'a number', got)
   throw new FST_EXPVAR_INVALID_VALUE(`${kind}.${method}`, integer ? INTEGER : FINITE, got)
 }
@@ -31,7 +27,7 @@ function throwInvalidSum (kind: string, delta: number, sum: number, integer: boo
 }
 
 function checkKey (method: string, key: unknown): void {
-  if (typeof key !== 'string') throw new FST_EXPVAR_INVALID_VALUE(`MapVar.${method}`, 'a string key', typeName(key))
+  if (typeof key !== 'string') throw new FST_EXPVAR_INVALID_VALUE(`MapVar.${method}`, 'a string key', describe(key))
 }
 
 /**
@@ -123,7 +119,7 @@ export class StringVar implements api.StringVar {
   private quoted: string | null = '""'
 
   set (value: string): void {
-    if (typeof value !== 'string') throw new FST_EXPVAR_INVALID_VALUE('StringVar.set', 'a string', typeName(value))
+    if (typeof value !== 'string') throw new FST_EXPVAR_INVALID_VALUE('StringVar.set', 'a string', describe(value))
     this.s = value
     this.quoted = null
   }
@@ -143,7 +139,7 @@ export class FuncVar implements api.FuncVar {
   private readonly fn: () => unknown
 
   constructor (fn: () => unknown) {
-    if (typeof fn !== 'function') throw new FST_EXPVAR_INVALID_VAR('FuncVar', `expected a function, got ${typeName(fn)}`)
+    if (typeof fn !== 'function') throw new FST_EXPVAR_INVALID_VAR('FuncVar', `expected a function, got ${describe(fn)}`)
     this.fn = fn
   }
 
@@ -183,7 +179,7 @@ export class MapVar implements api.MapVar {
 
   set (key: string, value: Var | null): void {
     checkKey('set', key)
-    if (value !== null && !isVar(value)) throw new FST_EXPVAR_INVALID_VALUE('MapVar.set', 'a var or null', typeName(value))
+    if (value !== null && !isVar(value)) throw new FST_EXPVAR_INVALID_VALUE('MapVar.set', 'a var or null', describe(value))
     this.insert(key, value)
   }
 

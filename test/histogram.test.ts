@@ -142,13 +142,13 @@ test('a bad observation is a coded error and the histogram stays as it was', asy
     [() => h.observe('1' as unknown as number), /got '1'$/],
     [() => h.observe(null as unknown as number), /got null$/],
     [() => h.observe({ route: '/a' }, undefined as unknown as number), /got undefined$/],
-    [() => h.observe({ route: '/a' }, [1] as unknown as number), /got an array$/],
+    [() => h.observe({ route: '/a' }, [1] as unknown as number), /got \[1\]$/],
     [() => h.observe({ path: '/a' } as never, 1), /expected labels among route, got 'path'$/],
-    [() => h.observe({ route: { a: 1 } } as never, 1), /expected a label value that is a string or a number, got object$/],
+    [() => h.observe({ route: { a: 1 } } as never, 1), /expected a label value that is a string or a number, got \{ a: 1 \}$/],
     [() => h.observe({ route: '/new' }, 1e308), /sum finite/],
     [() => h.labels(), /expected a value for each label \(route\), or an object of them, got 0 values$/],
-    [() => h.labels({ route: true } as never), /HistogramVar.labels\(\): expected a label value that is a string or a number, got boolean$/],
-    [() => h.labels(Symbol('s') as never), /got symbol$/]
+    [() => h.labels({ route: true } as never), /HistogramVar.labels\(\): expected a label value that is a string or a number, got true$/],
+    [() => h.labels(Symbol('s') as never), /got Symbol\(s\)$/]
   ]
   h.observe({ route: '/new' }, 1e308)
   for (const [fn, message] of bad) t.throws(fn, { code: 'FST_EXPVAR_INVALID_VALUE', message }, String(message))
@@ -166,7 +166,7 @@ test('bad buckets, labels or other metadata are coded errors when the histogram 
   const registry = new Registry()
   const bad: [unknown, RegExp][] = [
     [{ buckets: 'x' }, /buckets must be a non-empty array of finite numbers in strictly increasing order, got 'x'$/],
-    [{ buckets: [] }, /buckets must be .*, got an array$/],
+    [{ buckets: [] }, /buckets must be .*, got \[\]$/],
     [{ buckets: [1, Infinity] }, /buckets\[1\] must be a finite number \(\+Inf is always the last bucket\), got Infinity$/],
     [{ buckets: [1, NaN] }, /buckets\[1\] must be a finite number/],
     [{ buckets: ['1'] }, /buckets\[0\] must be a finite number .*, got '1'$/],
@@ -204,7 +204,7 @@ test('histogram() is get-or-create: the same one for the same or no settings, a 
   t.equal(registry.histogram('h', { labels: ['a'], help: 'Now with help.' }), h)
   t.equal(registry.histogram('h', { buckets: [1, 2], labels: ['a'] }), h)
   t.throws(() => registry.histogram('h', { buckets: [1, 3] }), { code: 'FST_EXPVAR_META_CONFLICT', message: 'Var "h" is already published with buckets [1, 2]; asking for it with buckets [1, 3] is refused' })
-  t.throws(() => registry.histogram('h', { labels: ['b'] }), { code: 'FST_EXPVAR_META_CONFLICT', message: /with labels \[a\]; asking for it with labels \[b\]/ })
+  t.throws(() => registry.histogram('h', { labels: ['b'] }), { code: 'FST_EXPVAR_META_CONFLICT', message: /with labels \['a'\]; asking for it with labels \['b'\]/ })
   t.throws(() => registry.histogram('h', { help: 'Other help.' }), { code: 'FST_EXPVAR_META_CONFLICT' })
   registry.int('n')
   t.throws(() => registry.histogram('n'), { code: 'FST_EXPVAR_WRONG_KIND', message: 'Var "n" is an IntVar, not a HistogramVar' })

@@ -1,5 +1,6 @@
 // The exposition writer's input from a cluster: readings of one var from several workers, each with constant labels.
 import { test } from 'tap'
+import { NameCache } from '../lib/formats/exposition/names.js'
 import { writeExposition, type ExpositionReading } from '../lib/formats/exposition/writer.js'
 
 // The cluster mode hands the writer such readings (one per worker); nothing else in the plugin
@@ -9,7 +10,7 @@ test('readings of one var with different constant labels share one family; a lab
   const write = (readings: ExpositionReading[]): string => writeExposition(readings, {
     openmetrics: false,
     namespace: '',
-    names: new Map(),
+    names: new NameCache(),
     fail: (reading, err) => { failed.push(`${reading.name}: ${(err as Error).message}`) }
   })
   const builtin = { families: () => [{ name: 'up_builtin', type: 'gauge' as const, help: 'h', samples: [{ value: 1 }] }] }

@@ -343,3 +343,15 @@ test('a var with ever more leaves than the name cache holds is still written who
     t.match(text, /^wide_k50000 50000$/m)
   }
 })
+
+test('names past the name cache\'s size in characters (4 MB of long keys) are still written whole', async (t) => {
+  const registry = new Registry()
+  const leaves = 1100
+  const key = (i: number): string => `k${i}_${'x'.repeat(2000)}`
+  registry.register('long', () => Object.fromEntries(Array.from({ length: leaves }, (_, i) => [key(i), i])))
+  for (let i = 0; i < 2; i++) {
+    const text = await registry.metrics()
+    t.equal(text.match(/^long_k\d+_x+ \d+$/gm)?.length, leaves)
+    t.ok(text.includes(`\nlong_${key(leaves - 1)} ${leaves - 1}\n`))
+  }
+})

@@ -36,21 +36,33 @@ export function namesOf (family: MetricFamily): string[] {
 }
 
 // Sanitising was most of the writer's time per family, and a service's names repeat at every
-// scrape: each format keeps the names it made. Bounded, for vars whose keys are ever new.
+// scrape: each format keeps the names it made. Bounded in entries and in characters, for vars
+// whose keys are ever new: 2 KB keys that change at every scrape stay within a few MB.
 const MAX_NAMES = 50_000
+const MAX_CHARS = 1 << 22
 
-export function cachedName (names: Map<string, string>, raw: string): string {
-  let name = names.get(raw)
-  if (name === undefined) {
-    if (names.size >= MAX_NAMES) names.clear()
-    name = metricName(raw)
-    names.set(raw, name)
+/** The names one format has made, by the string each was made from. */
+export class NameCache {
+  readonly #names = new Map<string, string>()
+  #chars = 0
+
+  name (raw: string): string {
+    let name = this.#names.get(raw)
+    if (name === undefined) {
+      name = metricName(raw)
+      this.#chars += raw.length + name.length
+      if (this.#names.size >= MAX_NAMES || this.#chars > MAX_CHARS) {
+        this.#names.clear()
+        this.#chars = raw.length + name.length
+      }
+      this.#names.set(raw, name)
+    }
+    return name
   }
-  return name
 }
 
 /** A counter's family name: without a `_total` the var's name may already end in. */
-export function familyName (names: Map<string, string>, raw: string, type: MetricFamily['type']): string {
-  const name = cachedName(names, raw)
+export function familyName (names: NameCache, raw: string, type: MetricFamily['type']): string {
+  const name = names.name(raw)
   return type === 'counter' && name.endsWith('_total') && name !== '_total' ? name.slice(0, -6) : name
 }

@@ -2,7 +2,7 @@
 import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach } from '../../collect.js'
 import type { Families, MetricFamily, MetricSample } from '../../families.js'
 import { histogramSamples, isHistogramMap } from '../../histogram.js'
-import { cachedName, DEFAULT_LABEL, familyName, namesOf } from './names.js'
+import { DEFAULT_LABEL, familyName, NameCache, namesOf } from './names.js'
 import { ExpositionMemo, type Plan, type Rendered, sameShape, sameSources, sameTokens, writeChunk, type Written, CHUNK, type Chunk } from './reuse.js'
 import { ENTER, LEAVE, mapTokens, type Token, tokensOf } from './tokens.js'
 
@@ -23,7 +23,7 @@ export interface ExpositionOptions<R extends ExpositionReading = ExpositionReadi
   /** Prefixed, with `_`, to every name a var's value gives (not to the builtins' fixed names). */
   readonly namespace: string
   /** Names already sanitised, raw to Prometheus: the format's own, kept across scrapes. */
-  readonly names: Map<string, string>
+  readonly names: NameCache
   /** What the last scrape wrote, for the next one to reuse: the format's own, kept across scrapes. */
   readonly memo?: ExpositionMemo
   /** Leaves a reading out of the scrape and logs why (a value that throws when read, a cycle, a name taken). */
@@ -67,14 +67,14 @@ function isMap (reading: ExpositionReading): boolean {
 }
 
 /** The families an ordinary var's reading becomes from its value's tokens, with each one's owner. */
-function varFamilies (reading: ExpositionReading, tokens: readonly Token[], namespace: string, names: Map<string, string>): [MetricFamily, string][] {
+function varFamilies (reading: ExpositionReading, tokens: readonly Token[], namespace: string, names: NameCache): [MetricFamily, string][] {
   const { name, meta } = reading
   const type = meta.type ?? 'untyped'
   const full = namespace === '' ? name : namespace + '_' + name
   const help = (path: string[]): string => meta.help ?? `expvar ${[name, ...path].join('.')}`
   if (isMap(reading)) {
     // A label name as the registry checked it: its snake_case form is never empty.
-    const label = cachedName(names, meta.label ?? DEFAULT_LABEL)
+    const label = names.name(meta.label ?? DEFAULT_LABEL)
     const samples: MetricSample[] = []
     for (let i = 0; i < tokens.length; i += 2) samples.push({ labels: { [label]: tokens[i] as string }, value: tokens[i + 1] as number | bigint })
     if (label in (reading.labels ?? {})) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
@@ -108,12 +108,12 @@ function varFamilies (reading: ExpositionReading, tokens: readonly Token[], name
  * `histogram` family: `_bucket{le}`, `_sum` and `_count` per label set (the Map's key is its label).
  * Undefined for any other reading.
  */
-function histogramFamily (reading: ExpositionReading, namespace: string, names: Map<string, string>): MetricFamily | undefined {
+function histogramFamily (reading: ExpositionReading, namespace: string, names: NameCache): MetricFamily | undefined {
   const { name, kind, meta, value } = reading
   let labels: readonly string[]
   // A histogram's reading always carries its label names (a worker's too: they travel in its meta).
   if (kind === 'histogram') labels = meta.labels as readonly string[]
-  else if (isMap(reading) && isHistogramMap(value as object)) labels = [cachedName(names, meta.label ?? DEFAULT_LABEL)]
+  else if (isMap(reading) && isHistogramMap(value as object)) labels = [names.name(meta.label ?? DEFAULT_LABEL)]
   else return undefined
   for (const label of labels) {
     if (label === 'le') throw new TypeError('its label "le" is the name of a histogram\'s bucket bound')
@@ -295,7 +295,7 @@ function writeSamples (family: MetricFamily, constant: Readonly<Record<string, s
  * ordinary var's is mapped by the rules above.
  */
 export function expositionFormat (openmetrics: boolean, namespace: string): CoreFormat<string> {
-  const names = new Map<string, string>()
+  const names = new NameCache()
   const memo = new ExpositionMemo()
   const open = (fail: Fail): CoreWriter<string> => openExposition<Reading>({ openmetrics, namespace, fail, names, memo })
   // In a cluster, each worker's samples are labelled worker="<id>", not summed.

@@ -13,7 +13,8 @@ import { describe, describeName } from './describe.js'
 import { WARNING_LOGGER } from './log.js'
 import { checkMeta, combineMeta, conflict, NO_META } from './meta.js'
 import { FloatVar, FuncVar, IntVar, isVar, MapVar, StringVar } from './vars.js'
-import { givenHistogramMeta, HistogramVar, publishedMeta, settingsConflict } from './histogram.js'
+import { HistogramVar, publishedMeta } from './histogram.js'
+import { givenHistogramMeta, settingsConflict } from './histogram-settings.js'
 
 export const DEFAULT_COLLISIONS: Collisions = 'merge'
 export const DEFAULT_TIMEOUT = 500

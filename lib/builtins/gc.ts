@@ -2,7 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { constants, PerformanceObserver, type NodeGCPerformanceDetail, type PerformanceEntry } from 'node:perf_hooks'
 import type { Families } from '../families.js'
-import { histogramSamples, HistogramVar, isHistogramLeaf, mergeHistograms } from '../histogram.js'
+import { HistogramVar } from '../histogram.js'
+import { histogramSamples, isHistogramLeaf, mergeHistograms } from '../histogram-samples.js'
 import { isPlainObject } from '../merge.js'
 import { builtinSource, type Builtin, publishBuiltin } from './publish.js'
 

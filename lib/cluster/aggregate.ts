@@ -1,6 +1,6 @@
 // The cluster's aggregation rules: pure functions from each worker's readings to one set of readings.
 import type { BuiltinFaces } from '../families.js'
-import { aggregateHistograms } from '../histogram.js'
+import { aggregateHistograms } from '../histogram-samples.js'
 import { isPlainObject, put } from '../merge.js'
 
 /** What the rules read of a var: its name, its plain value and how its metadata says to combine it. */

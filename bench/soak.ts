@@ -1,12 +1,14 @@
 // `npm run soak`: concurrent scrapes on loopback while other requests update Ints and Maps,
 // register and delete vars, and one var throws every third call; a registry of the adversary's
 // inputs (throwing logger, unloggable error, shared pending promise, huge string) is scraped too.
+// Then a cluster phase (soak-cluster.ts): a hostile worker and blocked processes under scrapes.
 // Fails (exit 1) on any non-200, any body that is not JSON, or heap growth past HEAP_BOUND.
 // SOAK_SECONDS shortens it (default 60).
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { Agent, get } from 'node:http'
 import { fileURLToPath } from 'node:url'
+import { soakCluster } from './soak-cluster.js'
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60)
 const SCRAPERS = 8
@@ -82,15 +84,20 @@ async function main (): Promise<void> {
   agent.destroy()
   child.kill()
 
+  // Then the cluster: a hostile worker and blocked processes while scrapes run.
+  const clustered = await soakCluster(Math.max(5, SECONDS / 3))
+  failures.push(...clustered.failures)
+
   const growth = after - before
   console.log(`soak: ${SECONDS} s, ${counts.scrapes} scrapes (${SCRAPERS} concurrent), ${counts.updates} updates, ${counts.churns} register/delete, ${counts.adversary} scrapes of the adversary's vars`)
+  console.log(`cluster: ${clustered.scrapes} scrapes of 4 workers, one sending altered messages, ${clustered.blocks} times a worker or the primary blocked past cluster.timeout`)
   console.log(`heap after GC: ${(before / MB).toFixed(2)} MB after warm-up, ${(after / MB).toFixed(2)} MB at the end: ${growth >= 0 ? '+' : ''}${(growth / MB).toFixed(2)} MB (bound ${HEAP_BOUND / MB} MB)`)
   if (growth > HEAP_BOUND) failures.push(`heap grew ${(growth / MB).toFixed(2)} MB, more than ${HEAP_BOUND / MB} MB`)
   if (failures.length > 0) {
     console.error(`FAIL:\n  ${failures.join('\n  ')}`)
     process.exitCode = 1
   } else {
-    console.log('PASS: every answer 200, every body valid JSON, heap flat')
+    console.log('PASS: every answer 200, every body valid JSON, heap flat; the cluster lost no process and was whole again')
   }
 }
 

@@ -1,6 +1,5 @@
 // The gc builtin: every GC's pause by kind in prom-client's buckets, in the document, the exposition and a cluster.
 import Fastify, { type FastifyInstance } from 'fastify'
-import { PerformanceObserver } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import v8 from 'node:v8'
 import vm from 'node:vm'
@@ -8,6 +7,7 @@ import { test } from 'tap'
 import expvar, { type HistogramVar, Registry } from '../index.js'
 import { BUILTINS } from '../lib/builtins/index.js'
 import { aggregate } from '../lib/cluster/aggregate.js'
+import { observerDisconnects } from './helpers.js'
 import { haveTool, promtoolCheck } from './prometheus-tools.js'
 
 v8.setFlagsFromString('--expose-gc')
@@ -127,17 +127,11 @@ test('the gc var is a HistogramVar; a closed instance stops observing, the open 
 })
 
 test('a gc refused by the registry stops the observer it started', async (t) => {
-  const disconnect = PerformanceObserver.prototype.disconnect
-  let disconnected = 0
-  PerformanceObserver.prototype.disconnect = function (this: PerformanceObserver) {
-    disconnected++
-    return disconnect.call(this)
-  }
-  t.teardown(() => { PerformanceObserver.prototype.disconnect = disconnect })
+  const disconnects = observerDisconnects(t)
   const registry = new Registry({ collisions: 'error' })
   registry.register('gc', () => 'taken')
   await t.rejects(async () => Fastify().register(expvar, { registry, cmdline: false, memstats: false, builtins: ['gc'] }), { code: 'FST_EXPVAR_DUPLICATE' })
-  t.equal(disconnected, 1)
+  t.equal(disconnects.count, 1)
   t.same(await registry.snapshot(), { gc: 'taken' })
 })
 

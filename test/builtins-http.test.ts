@@ -1,5 +1,5 @@
 // The http builtin: requests, in flight, aborted and responses by status class, from the instance's hooks.
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify'
 import { connect } from 'node:net'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -30,6 +30,11 @@ async function durations (app: Parameters<typeof scrape>[0]): Promise<Durations>
   return ((await scrape(app, '?vars=http')).http as { duration: Durations }).duration
 }
 
+/** Sends the requests one after another, each answered before the next: the counters then hold exactly these. */
+async function send (app: FastifyInstance, requests: ReadonlyArray<string | InjectOptions>): Promise<void> {
+  for (const request of requests) await app.inject(request)
+}
+
 /** The counts of each timed series, as method route status: count. */
 function counts (timed: Durations): Record<string, number> {
   const out: Record<string, number> = {}
@@ -54,7 +59,7 @@ test('responses are counted by status class; the scrape itself is in flight', as
   app.get('/continue', async (_request, reply) => reply.code(103).send())
   app.get('/moved', async (_request, reply) => reply.redirect('/ok'))
   app.get('/boom', async () => { throw new Error('boom') })
-  for (const url of ['/ok', '/ok', '/continue', '/moved', '/missing', '/boom']) await app.inject(url)
+  await send(app, ['/ok', '/ok', '/continue', '/moved', '/missing', '/boom'])
   t.same(await httpVar(app), {
     requests: 7,
     inFlight: 1,
@@ -126,7 +131,7 @@ test('routes of every context under the plugin are counted, whether declared bef
   app.get('/root-after', async () => 'c')
   app.register(async (child) => { child.get('/child-after', async () => 'd') })
   t.teardown(() => app.close())
-  for (const url of ['/root-before', '/child-before', '/root-after', '/child-after']) await app.inject(url)
+  await send(app, ['/root-before', '/child-before', '/root-after', '/child-after'])
   t.equal((await httpVar(app)).responses['2xx'], 4)
 })
 
@@ -138,8 +143,7 @@ test('registered inside an encapsulated context, it counts only that context\'s 
     child.get('/inside', async () => 'b')
   })
   t.teardown(() => app.close())
-  await app.inject('/outside')
-  await app.inject('/inside')
+  await send(app, ['/outside', '/inside'])
   const counted = (await scrape(app)).http as HttpVar
   t.same(counted.responses, { '1xx': 0, '2xx': 1, '3xx': 0, '4xx': 0, '5xx': 0 })
   t.equal(counted.requests, 2, '/inside and the scrape')
@@ -152,9 +156,7 @@ test('every request is timed by method, route pattern and status code; unmatched
   app.post('/users', async (_request, reply) => reply.code(201).send('made'))
   app.get('/boom', async () => { throw new Error('boom') })
   app.get('/quiet', { config: { expvar: false } }, async () => 'not timed')
-  for (const url of ['/users/1', '/users/2', '/users/3?x=1', '/boom', '/missing', '/missing/too', '/quiet']) await app.inject(url)
-  await app.inject({ method: 'POST', url: '/users' })
-  await app.inject({ method: 'HEAD', url: '/users/4' })
+  await send(app, ['/users/1', '/users/2', '/users/3?x=1', '/boom', '/missing', '/missing/too', '/quiet', { method: 'POST', url: '/users' }, { method: 'HEAD', url: '/users/4' }])
   // The plugin's own routes are not timed.
   for (const url of ['/metrics', '/debug/vars/ui', '/debug/vars']) t.equal((await app.inject(url)).statusCode, 200, url)
   const timed = await durations(app)
@@ -202,7 +204,7 @@ test('the durations are one histogram family in Prometheus text and OpenMetrics,
   const { app } = await build({ builtins: ['http'], prometheus: true })
   t.teardown(() => app.close())
   app.get('/a/:id', async () => 'a')
-  for (let i = 0; i < 3; i++) await app.inject('/a/1')
+  await send(app, ['/a/1', '/a/1', '/a/1'])
   for (const headers of [{}, { accept: 'application/openmetrics-text; version=1.0.0' }]) {
     const text = (await app.inject({ url: '/metrics', headers })).body
     t.match(text, /^# TYPE http_request_duration_seconds histogram$/m)
@@ -219,8 +221,9 @@ test('the durations are one histogram family in Prometheus text and OpenMetrics,
 test('past 2000 label sets the durations go to the overflow series, with one warning', async (t) => {
   const { app, logs } = await build({ builtins: ['http'] })
   t.teardown(() => app.close())
-  for (let i = 0; i <= 2001; i++) app.get(`/r${i}`, async () => 'r')
-  for (let i = 0; i <= 2001; i++) await app.inject(`/r${i}`)
+  const routes = Array.from({ length: 2002 }, (_, i) => `/r${i}`)
+  for (const route of routes) app.get(route, async () => 'r')
+  await send(app, routes)
   const timed = await durations(app)
   t.equal(Object.keys(timed.GET ?? {}).length, 2000, 'the first 2000 routes')
   t.same(counts({ __overflow__: timed.__overflow__ ?? {} }), { '__overflow__ __overflow__ __overflow__': 2 }, 'the last two in one series')

@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { test, type Test } from 'tap'
-import { performance, PerformanceObserver } from 'node:perf_hooks'
+import { performance } from 'node:perf_hooks'
 import { Registry, type Var } from '../index.js'
-import { build, scrape } from './helpers.js'
+import { build, observerDisconnects, scrape } from './helpers.js'
 
 v8.setFlagsFromString('--expose-gc')
 const gc = vm.runInNewContext('gc') as () => void
@@ -226,17 +226,11 @@ test('scrapes within 100 ms of a reading share it; the first one after reads V8 
 })
 
 test('a memstats refused by the registry stops the GC observer it started', async (t) => {
-  const disconnect = PerformanceObserver.prototype.disconnect
-  let disconnected = 0
-  PerformanceObserver.prototype.disconnect = function (this: PerformanceObserver) {
-    disconnected++
-    return disconnect.call(this)
-  }
-  t.teardown(() => { PerformanceObserver.prototype.disconnect = disconnect })
+  const disconnects = observerDisconnects(t)
   const registry = new Registry({ collisions: 'error' })
   registry.register('memstats', () => 'taken')
   await t.rejects(build({ registry, memstats: true }), { code: 'FST_EXPVAR_DUPLICATE' })
-  t.equal(disconnected, 1)
+  t.equal(disconnects.count, 1)
 })
 
 test('memstats\' value is frozen, so that no caller changes what the next one reads', async (t) => {

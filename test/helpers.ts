@@ -1,5 +1,6 @@
 // Test helpers: a Fastify app whose log lines are kept, so tests can assert what was logged.
 import Fastify, { type FastifyInstance } from 'fastify'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { Writable } from 'node:stream'
 import expvar, { type FastifyExpvarOptions } from '../index.js'
 
@@ -49,4 +50,16 @@ export function processWarnings (t: { teardown: (fn: () => void) => void }): Err
   process.on('warning', listener)
   t.teardown(() => { process.off('warning', listener) })
   return warnings
+}
+
+/** Counts PerformanceObserver disconnect() calls from now until the test ends: a refused builtin must stop the observer it started. */
+export function observerDisconnects (t: { teardown: (fn: () => void) => void }): { count: number } {
+  const disconnect = PerformanceObserver.prototype.disconnect
+  const calls = { count: 0 }
+  PerformanceObserver.prototype.disconnect = function (this: PerformanceObserver) {
+    calls.count++
+    return disconnect.call(this)
+  }
+  t.teardown(() => { PerformanceObserver.prototype.disconnect = disconnect })
+  return calls
 }

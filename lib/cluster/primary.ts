@@ -60,57 +60,80 @@ function send (worker: RelayWorker, message: object): void {
  * passed on as they came (node:cluster's JSON carries them), checked but not rewritten.
  */
 export function relay (cluster: RelayCluster, log: ExpvarLogger = WARNING_LOGGER): WorkerAggregator {
-  const serving = new Map<number, Serving>()
-  const pending = new Map<string, Pending>()
-  // The workers whose unfit messages were logged: once each, forgotten when they exit.
-  const reported = new Set<number>()
-  let nextKey = 0
-  const live = (): RelayWorker[] => Object.values(cluster.workers ?? {})
-    .filter((worker): worker is RelayWorker => worker !== undefined && worker.isConnected())
+  return new Relay(cluster, log)
+}
 
-  const finish = (key: string): void => {
+class Relay implements WorkerAggregator {
+  readonly #serving = new Map<number, Serving>()
+  readonly #pending = new Map<string, Pending>()
+  // The workers whose unfit messages were logged: once each, forgotten when they exit.
+  readonly #reported = new Set<number>()
+  readonly #cluster: RelayCluster
+  readonly #log: ExpvarLogger
+  #nextKey = 0
+  #stopped = false
+
+  constructor (cluster: RelayCluster, log: ExpvarLogger) {
+    this.#cluster = cluster
+    this.#log = log
+    cluster.on('message', this.#onMessage)
+    cluster.on('exit', this.#onExit)
+    // Workers forked before this call said hello to nobody: tell them a relay runs now.
+    for (const worker of this.#live()) send(worker, { [TAG]: 'relay', v: VERSION, up: true })
+  }
+
+  stop (): void {
+    if (this.#stopped) return
+    this.#stopped = true
+    this.#cluster.off('message', this.#onMessage)
+    this.#cluster.off('exit', this.#onExit)
+    for (const key of [...this.#pending.keys()]) this.#finish(key)
+    for (const worker of this.#live()) {
+      if (this.#serving.has(worker.id)) send(worker, { [TAG]: 'relay', v: VERSION, up: false })
+    }
+    this.#serving.clear()
+  }
+
+  #live (): RelayWorker[] {
+    return Object.values(this.#cluster.workers ?? {})
+      .filter((worker): worker is RelayWorker => worker !== undefined && worker.isConnected())
+  }
+
+  #finish (key: string): void {
     // Called only for a request still pending.
-    clearTimeout((pending.get(key) as Pending).timer)
-    pending.delete(key)
+    clearTimeout((this.#pending.get(key) as Pending).timer)
+    this.#pending.delete(key)
   }
 
   /** A message to the asker in its version, to its instance. */
-  const reply = (asker: Asker, message: object): void => {
+  #reply (asker: Asker, message: object): void {
     send(asker.worker, versioned(asker.version, asker.instance === undefined ? message : { ...message, to: asker.instance }))
   }
 
-  const drop = (worker: RelayWorker, reason: string): void => {
-    if (reported.has(worker.id)) return
-    if (safeLog(log, 'warn', { worker: worker.id, reason }, `expvar: a message from worker ${worker.id} was dropped: ${reason} (said once per worker)`)) reported.add(worker.id)
+  #drop (worker: RelayWorker, reason: string): void {
+    if (this.#reported.has(worker.id)) return
+    if (safeLog(this.#log, 'warn', { worker: worker.id, reason }, `expvar: a message from worker ${worker.id} was dropped: ${reason} (said once per worker)`)) this.#reported.add(worker.id)
   }
 
-  const hello = (worker: RelayWorker, version: number, instance: string | undefined): void => {
-    const known = serving.get(worker.id)
-    if (known === undefined || known.version !== version) serving.set(worker.id, { version, instances: [instance] })
+  #hello (worker: RelayWorker, version: number, instance: string | undefined): void {
+    const known = this.#serving.get(worker.id)
+    if (known === undefined || known.version !== version) this.#serving.set(worker.id, { version, instances: [instance] })
     else if (!known.instances.includes(instance)) known.instances.push(instance)
   }
 
-  /** Why a sibling cannot answer the asker's instance: no plugin, another version, or fewer instances. */
-  const unable = (sibling: Serving | undefined, ordinal: number): string | undefined => {
-    if (sibling === undefined) return 'it has not said hello (no plugin with cluster: true, or not yet started)'
-    if (typeof sibling.version !== 'number' || !VERSIONS.includes(sibling.version)) return `it speaks protocol version ${describe(sibling.version)}; this primary speaks ${VERSIONS.join(', ')}`
-    if (ordinal >= sibling.instances.length) return `it runs ${sibling.instances.length} plugin instance(s), and the asking one is number ${ordinal + 1} of its worker`
-    return undefined
-  }
-
-  const collect = (asker: Asker, message: Collect): void => {
+  #collect (asker: Asker, message: Collect): void {
     // The asker has given up (this primary was busy): relaying would be work for nobody.
     if (message.deadline !== undefined && Date.now() > message.deadline) return
-    hello(asker.worker, asker.version, asker.instance)
+    this.#hello(asker.worker, asker.version, asker.instance)
     // Instances pair up by the order they joined their worker: the first of each, the second of each, …
-    const ordinal = (serving.get(asker.worker.id) as Serving).instances.indexOf(asker.instance)
-    const workers = live()
+    const ordinal = (this.#serving.get(asker.worker.id) as Serving).instances.indexOf(asker.instance)
+    const workers = this.#live()
     const siblings = workers.filter((worker) => worker.id !== asker.worker.id && (message.only === undefined || worker.id === message.only))
     const asked: { worker: RelayWorker, version: number, instance: string | undefined }[] = []
     const missing: number[] = []
     const why: [number, string][] = []
     for (const worker of siblings) {
-      const sibling = serving.get(worker.id)
+      const sibling = this.#serving.get(worker.id)
       const reason = unable(sibling, ordinal)
       if (reason === undefined) {
         asked.push({ worker, version: (sibling as Serving).version as number, instance: (sibling as Serving).instances[ordinal] })
@@ -120,12 +143,12 @@ export function relay (cluster: RelayCluster, log: ExpvarLogger = WARNING_LOGGER
         if (sibling !== undefined) why.push([worker.id, reason])
       }
     }
-    reply(asker, { [TAG]: 'asked', id: message.id, workers: workers.length, asked: asked.map(({ worker }) => worker.id), missing, ...(why.length > 0 && asker.version > 1 ? { why } : {}) })
+    this.#reply(asker, { [TAG]: 'asked', id: message.id, workers: workers.length, asked: asked.map(({ worker }) => worker.id), missing, ...(why.length > 0 && asker.version > 1 ? { why } : {}) })
     if (asked.length === 0) return
-    const key = String(++nextKey)
+    const key = String(++this.#nextKey)
     // The asker stops waiting at its timeout; after it, the relay forgets the request.
-    const timer = setTimeout(() => finish(key), message.timeout).unref()
-    pending.set(key, { asker, id: message.id, waiting: new Set(asked.map(({ worker }) => worker.id)), timer })
+    const timer = setTimeout(() => this.#finish(key), message.timeout).unref()
+    this.#pending.set(key, { asker, id: message.id, waiting: new Set(asked.map(({ worker }) => worker.id)), timer })
     for (const { worker, version, instance } of asked) {
       const read = { [TAG]: 'read' as const, key, want: message.want, vars: message.vars }
       send(worker, versioned(version, version === 1 ? read : { ...read, to: instance, deadline: message.deadline }))
@@ -133,79 +156,67 @@ export function relay (cluster: RelayCluster, log: ExpvarLogger = WARNING_LOGGER
   }
 
   /** A sibling's answer (or why it has none) to the request `key`, passed to its asker. */
-  const answered = (worker: RelayWorker, key: string, message: (id: string) => object): void => {
-    const relayed = pending.get(key)
+  #answered (worker: RelayWorker, key: string, message: (id: string) => object): void {
+    const relayed = this.#pending.get(key)
     if (relayed === undefined || !relayed.waiting.delete(worker.id)) return
-    reply(relayed.asker, message(relayed.id))
-    if (relayed.waiting.size === 0) finish(key)
+    this.#reply(relayed.asker, message(relayed.id))
+    if (relayed.waiting.size === 0) this.#finish(key)
   }
 
-  const onMessage = (worker: RelayWorker, raw: unknown): void => {
+  readonly #onMessage = (worker: RelayWorker, raw: unknown): void => {
     const received = receiveFromWorker(raw)
     if (received === undefined) return
     if (!received.fit) {
-      drop(worker, received.reason)
+      this.#drop(worker, received.reason)
       // A worker of a version this relay cannot read is reported to askers, with the reason.
-      if ((raw as Record<string, unknown>)[TAG] === 'hello' && (typeof received.version !== 'number' || !VERSIONS.includes(received.version))) serving.set(worker.id, { version: received.version, instances: [] })
+      if ((raw as Record<string, unknown>)[TAG] === 'hello' && (typeof received.version !== 'number' || !VERSIONS.includes(received.version))) this.#serving.set(worker.id, { version: received.version, instances: [] })
       // An unfit answer to a pending read: the asker need not wait for it until the timeout.
       const key = (raw as { key?: unknown }).key
-      if (typeof key === 'string' && key.length <= MAX_ID) answered(worker, key, (id) => ({ [TAG]: 'gone', id, worker: worker.id, reason: `its answer did not fit: ${received.reason}` }))
+      if (typeof key === 'string' && key.length <= MAX_ID) this.#answered(worker, key, (id) => ({ [TAG]: 'gone', id, worker: worker.id, reason: `its answer did not fit: ${received.reason}` }))
       return
     }
     const { message, version } = received
     const instance = 'instance' in message ? message.instance : undefined
     switch (message[TAG]) {
       case 'hello':
-        hello(worker, version, instance)
+        this.#hello(worker, version, instance)
         send(worker, versioned(version, instance === undefined ? { [TAG]: 'relay', up: true, known: true } : { [TAG]: 'relay', up: true, known: true, to: instance }))
         return
       case 'leave': {
-        const known = serving.get(worker.id)
+        const known = this.#serving.get(worker.id)
         const at = known?.instances.indexOf(instance) ?? -1
         if (at >= 0) (known as Serving).instances.splice(at, 1)
-        if (known?.instances.length === 0) serving.delete(worker.id)
+        if (known?.instances.length === 0) this.#serving.delete(worker.id)
         return
       }
       case 'collect':
-        collect({ worker, version, instance }, message)
+        this.#collect({ worker, version, instance }, message)
         return
       default:
-        answered(worker, message.key, (id) => ({ [TAG]: 'reading', id, worker: worker.id, answer: message.answer }))
+        this.#answered(worker, message.key, (id) => ({ [TAG]: 'reading', id, worker: worker.id, answer: message.answer }))
     }
   }
 
-  const onExit = (worker: RelayWorker): void => {
-    serving.delete(worker.id)
-    reported.delete(worker.id)
-    for (const [key, relayed] of pending) {
+  readonly #onExit = (worker: RelayWorker): void => {
+    this.#serving.delete(worker.id)
+    this.#reported.delete(worker.id)
+    for (const [key, relayed] of this.#pending) {
       if (relayed.asker.worker.id === worker.id) {
-        finish(key)
+        this.#finish(key)
       } else if (relayed.waiting.delete(worker.id)) {
-        reply(relayed.asker, { [TAG]: 'gone', id: relayed.id, worker: worker.id })
-        if (relayed.waiting.size === 0) finish(key)
+        this.#reply(relayed.asker, { [TAG]: 'gone', id: relayed.id, worker: worker.id })
+        if (relayed.waiting.size === 0) this.#finish(key)
       }
     }
   }
+}
 
-  cluster.on('message', onMessage)
-  cluster.on('exit', onExit)
-  // Workers forked before this call said hello to nobody: tell them a relay runs now.
-  for (const worker of live()) send(worker, { [TAG]: 'relay', v: VERSION, up: true })
-
-  let stopped = false
-  return {
-    stop () {
-      if (stopped) return
-      stopped = true
-      cluster.off('message', onMessage)
-      cluster.off('exit', onExit)
-      for (const key of [...pending.keys()]) finish(key)
-      for (const worker of live()) {
-        if (serving.has(worker.id)) send(worker, { [TAG]: 'relay', v: VERSION, up: false })
-      }
-      serving.clear()
-    }
-  }
+/** Why a sibling cannot answer the asker's instance: no plugin, another version, or fewer instances. */
+function unable (sibling: Serving | undefined, ordinal: number): string | undefined {
+  if (sibling === undefined) return 'it has not said hello (no plugin with cluster: true, or not yet started)'
+  if (typeof sibling.version !== 'number' || !VERSIONS.includes(sibling.version)) return `it speaks protocol version ${describe(sibling.version)}; this primary speaks ${VERSIONS.join(', ')}`
+  if (ordinal >= sibling.instances.length) return `it runs ${sibling.instances.length} plugin instance(s), and the asking one is number ${ordinal + 1} of its worker`
+  return undefined
 }
 
 const OPTION_KEYS = ['log']

@@ -13,7 +13,7 @@ export abstract class ExpVar implements VarDefinition {
 }
 
 /** A definition with its value bound, its source known and its metadata fields picked out (checked where it is published). */
-export interface NormalDefinition {
+interface NormalDefinition {
   readonly name: string
   readonly value: () => unknown
   readonly source: string

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback } from 
 import { FST_EXPVAR_APP_NOT_FOUND, FST_EXPVAR_INVALID_EXPORT, FST_EXPVAR_LOAD_FAILED } from './errors.js'
 import { isClassSyntax } from './define.js'
 
-export const EXPVARS_FOLDER = 'expvars'
+const EXPVARS_FOLDER = 'expvars'
 // The files loaded as scripts: .ts, .js, .mjs, .cjs (and .mts, .cts), never declarations.
 const SCRIPT = /^(?!.*\.d\.[cm]?ts$).*\.(?:[cm]?ts|[cm]?js)$/i
 // Node's refusal of a .ts file when no TypeScript loader handles it.
@@ -24,7 +24,7 @@ const NEAR_MISS_EDITS = 2
 // var file's plugin would (fastify-plugin's skip-override and metadata, the name in errors).
 const PLUGIN_SYMBOLS = [Symbol.for('skip-override'), Symbol.for('plugin-meta'), Symbol.for('fastify.display-name')]
 
-export interface DiscoveryOptions {
+interface DiscoveryOptions {
   readonly apps: readonly string[]
   readonly skip: readonly string[]
 }

@@ -10,7 +10,7 @@ export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.
  * Label combinations a histogram keeps before new ones go to the overflow series: OpenTelemetry's
  * default cardinality limit. Each one costs its buckets in memory and bounds + 3 lines per scrape.
  */
-export const DEFAULT_MAX_SERIES = 2000
+const DEFAULT_MAX_SERIES = 2000
 // Prometheus' label names; `le` is a histogram's own, `__` is reserved for Prometheus'.
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 const HISTOGRAM_KEYS = ['help', 'buckets', 'labels', 'maxSeries']

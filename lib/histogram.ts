@@ -10,7 +10,7 @@ import { quote } from './json.js'
 import { safeLog, WARNING_LOGGER } from './log.js'
 
 /** The label value, for every label, of the series that counts the combinations past the cap. */
-export const OVERFLOW = '__overflow__'
+const OVERFLOW = '__overflow__'
 const UNNAMED = '(a HistogramVar of no registry)'
 
 /** The key of a histogram's method that names it and its logger once published: for the registry, not part of the public API. */

@@ -24,7 +24,7 @@ function read (value: unknown, key: string): unknown {
  * are plain strings. A frozen error, a Proxy or a throwing getter makes pino's serializer throw;
  * this description never does.
  */
-export function describeError (err: unknown): { type: string, message: string } {
+function describeError (err: unknown): { type: string, message: string } {
   if (typeof err !== 'object' || err === null) {
     // A primitive prints without running any code, but for a symbol, which String() refuses.
     return { type: typeof err, message: typeof err === 'symbol' ? 'a symbol' : String(err) }

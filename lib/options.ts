@@ -8,10 +8,10 @@ import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
 import { isTimeout, Registry, TIMEOUT_EXPECTED } from './registry.js'
 import { isDashboardFile } from './routes/ui.js'
 
-export const DEFAULT_URL = '/debug/vars'
-export const DEFAULT_UI_URL = '/debug/vars/ui'
-export const DEFAULT_METRICS_URL = '/metrics'
-export const DEFAULT_CLUSTER_TIMEOUT = 1000
+const DEFAULT_URL = '/debug/vars'
+const DEFAULT_UI_URL = '/debug/vars/ui'
+const DEFAULT_METRICS_URL = '/metrics'
+const DEFAULT_CLUSTER_TIMEOUT = 1000
 // Every key of the options type, and only those: a new option cannot be left out of the check.
 const OPTION_KEYS: Record<Exclude<keyof FastifyExpvarOptions, 'prefix'>, true> = { apps: true, skip: true, url: true, route: true, cmdline: true, memstats: true, builtins: true, collisions: true, timeout: true, registry: true, ui: true, cluster: true, prometheus: true }
 const OPTIONS = Object.keys(OPTION_KEYS)
@@ -24,7 +24,7 @@ const FASTIFY_OPTIONS = ['logLevel', 'logSerializers']
 // The route's own keys: set by the plugin, so a passthrough cannot silently replace them.
 const RESERVED_ROUTE_KEYS = ['url', 'path', 'method', 'handler']
 
-export interface ResolvedOptions {
+interface ResolvedOptions {
   readonly apps: readonly string[]
   readonly skip: readonly string[]
   readonly url: string | false

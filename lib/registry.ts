@@ -16,8 +16,8 @@ import { FloatVar, FuncVar, IntVar, isVar, MapVar, StringVar } from './vars.js'
 import { HistogramVar, publishedMeta } from './histogram.js'
 import { givenHistogramMeta, settingsConflict } from './histogram-settings.js'
 
-export const DEFAULT_COLLISIONS: Collisions = 'merge'
-export const DEFAULT_TIMEOUT = 500
+const DEFAULT_COLLISIONS: Collisions = 'merge'
+const DEFAULT_TIMEOUT = 500
 // The longest delay a Node timer takes; a longer one would fire after 1 ms.
 const MAX_TIMEOUT = 2 ** 31 - 1
 export const TIMEOUT_EXPECTED = `a positive number of milliseconds up to ${MAX_TIMEOUT}`

@@ -7,14 +7,14 @@ import { type Builtin, publishBuiltin } from './publish.js'
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
 
 /** Sampling resolution of the delay histogram, ms (Node's default). */
-export const RESOLUTION_MS = 10
+const RESOLUTION_MS = 10
 
 /**
  * Delay statistics in ns and utilization in [0, 1], each over the window since the previous read;
  * and `lag`, prom-client's nodejs_eventloop_lag_seconds in ns: how late an immediate queued at the
  * previous read (or at the start) ran.
  */
-export class EventLoopStats {
+class EventLoopStats {
   readonly #delay: IntervalHistogram
   #elu: EventLoopUtilization = performance.eventLoopUtilization()
   #lag = 0
@@ -59,7 +59,7 @@ const NS_PER_S = 1e9
 const LAG_STATS = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99']
 
 /** eventloop in the exposition formats: the lag and the delay statistics as prom-client's gauges, in seconds. */
-export const eventloopFamilies: Families = (value) => [
+const eventloopFamilies: Families = (value) => [
   single('nodejs_eventloop_lag_seconds', 'gauge', 'How late an immediate queued at the previous scrape ran, in seconds (eventloop lag).', scaled(field(value, 'lag'), NS_PER_S)),
   ...LAG_STATS.map((stat) =>
     single(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop delay ${stat} since the previous scrape, in seconds (eventloop ${stat}).`, scaled(field(value, stat), NS_PER_S)))

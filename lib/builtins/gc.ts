@@ -8,7 +8,7 @@ import { isPlainObject } from '../merge.js'
 import { builtinSource, type Builtin, publishBuiltin } from './publish.js'
 
 /** prom-client's bounds for GC pauses, in seconds. */
-export const GC_BUCKETS: readonly number[] = Object.freeze([0.001, 0.01, 0.1, 1, 2, 5])
+const GC_BUCKETS: readonly number[] = Object.freeze([0.001, 0.01, 0.1, 1, 2, 5])
 
 // V8's young-generation collector other than the scavenger: minor mark-compact (--minor-mc, Node 20)
 // or minor mark-sweep (--minor-ms, Node 22 on). Node reports its GCType, which perf_hooks does not name.
@@ -31,7 +31,7 @@ const MS_PER_S = 1000
 const HELP = 'GC pauses by kind (major, minor, incremental, weakcb), in seconds'
 
 /** The histogram, named as the builtin in logs; observes every GC's pause from its start until closed. */
-export class GcHistogram extends HistogramVar<'kind'> {
+class GcHistogram extends HistogramVar<'kind'> {
   readonly source = builtinSource('gc')
   readonly #observer = new PerformanceObserver((list) => this.#record(list.getEntries()))
 
@@ -57,7 +57,7 @@ export class GcHistogram extends HistogramVar<'kind'> {
  * gc in the exposition formats: one histogram family, a `kind` label per kind seen, each kind's
  * buckets in bound order, `_sum` and `_count` (as any HistogramVar's).
  */
-export const gcFamilies: Families = (value) => {
+const gcFamilies: Families = (value) => {
   // A kind merged in from a user's var that is not a histogram's counts is left out: no histogram without its +Inf bucket.
   const kinds = isPlainObject(value) ? Object.fromEntries(Object.entries(value).filter(([, leaf]) => isHistogramLeaf(leaf))) : {}
   return [{ name: 'nodejs_gc_duration_seconds', type: 'histogram', help: HELP + ' (gc).', samples: histogramSamples(kinds, ['kind']) }]

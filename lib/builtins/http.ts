@@ -18,10 +18,10 @@ import { builtinSource, type Builtin, publishBuiltin } from './publish.js'
 /** fastify-metrics' labels of its route histogram, in its order. */
 const DURATION_LABELS = ['method', 'route', 'status_code'] as const
 /** The route label of a request that matched no route: fastify-metrics' `invalidRouteGroup` default. */
-export const UNMATCHED_ROUTE = '__unknown__'
+const UNMATCHED_ROUTE = '__unknown__'
 
 /** Plain counters, incremented by the hook and the listener: two additions per request. */
-export class HttpCounters {
+class HttpCounters {
   requests = 0
   aborted = 0
   // Indexed by status class: 1..5 for 1xx..5xx (Fastify allows no other code); 0 is unused.
@@ -48,7 +48,7 @@ export class HttpCounters {
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx']
 
 /** http in the exposition formats: counters, the responses by status class as a label, and fastify-metrics' route histogram. */
-export const httpFamilies: Families = (value) => [
+const httpFamilies: Families = (value) => [
   single('http_requests', 'counter', 'Requests received (http requests).', field(value, 'requests')),
   single('http_requests_in_flight', 'gauge', 'Requests received and not yet answered (http inFlight).', field(value, 'inFlight')),
   single('http_requests_aborted', 'counter', 'Requests whose client went away before the answer (http aborted).', field(value, 'aborted')),

@@ -11,7 +11,7 @@ import { processBuiltin } from './process.js'
 import type { Builtin } from './publish.js'
 import { resourceBuiltin } from './resource.js'
 
-export interface BuiltinOptions {
+interface BuiltinOptions {
   readonly cmdline: false | { readonly redact: boolean }
   readonly memstats: boolean
   readonly builtins: readonly BuiltinName[]

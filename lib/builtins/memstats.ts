@@ -191,7 +191,7 @@ function ringJSON (ring: Float64Array): string {
 }
 
 /** memstats in the exposition formats, under prom-client's names; its GC pauses are the gc builtin's, by kind. */
-export const memstatsFamilies: Families = (value) => [
+const memstatsFamilies: Families = (value) => [
   single('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap committed, in bytes (memstats HeapSys).', field(value, 'HeapSys')),
   single('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap in use, in bytes (memstats HeapAlloc).', field(value, 'HeapAlloc'))
 ]

@@ -17,7 +17,7 @@ const STATUS_LINE = /^(VmSize|VmData):\s+(\d+) kB$/gm
 const MAX_OPEN_FILES = /^Max open files\s+(\S+)/m
 
 /** What the `process` var carries from /proc: sizes in bytes, descriptors as counts. */
-export interface ProcReading {
+interface ProcReading {
   /** VmSize and VmData: prom-client's process_virtual_memory_bytes and process_heap_bytes. */
   readonly vm: { readonly size: number, readonly data: number }
   /** Open descriptors, and the soft limit (Infinity when unlimited). */

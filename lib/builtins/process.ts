@@ -128,7 +128,7 @@ function activeFamilies (value: unknown, what: 'handles' | 'requests' | 'resourc
 }
 
 /** process in the exposition formats, under prom-client's names. */
-export const processFamilies: Families = (value) => [
+const processFamilies: Families = (value) => [
   single('process_start_time_seconds', 'gauge', 'Start of the process, in seconds since the Unix epoch (process startTime).', field(value, 'startTime')),
   single('process_resident_memory_bytes', 'gauge', 'Resident set size, in bytes (process memory.rss).', field(value, 'memory', 'rss')),
   single('process_virtual_memory_bytes', 'gauge', 'Virtual memory size, in bytes (process vm.size: VmSize in /proc/self/status; Linux only).', field(value, 'vm', 'size')),
@@ -143,7 +143,7 @@ export const processFamilies: Families = (value) => [
   ...versionInfo(field(value, 'versions', 'node'))
 ]
 
-export const processInfo: FastifyPluginAsync = async function processInfo (fastify) {
+const processInfo: FastifyPluginAsync = async function processInfo (fastify) {
   const proc = new ProcStats(fastify.log)
   const memory = new MemoryUsage()
   publishBuiltin(fastify, processBuiltin, () => processInfoValue(proc, memory))

@@ -30,7 +30,7 @@ export function resourceUsage (): Record<string, number> {
 }
 
 /** resource in the exposition formats: the CPU times, as prom-client's counters. */
-export const resourceFamilies: Families = (value) => {
+const resourceFamilies: Families = (value) => {
   const user = field(value, 'utime')
   const system = field(value, 'stime')
   return [

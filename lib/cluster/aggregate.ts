@@ -14,13 +14,13 @@ export interface Reading {
 export type Aggregate = 'sum' | 'max' | 'min' | 'avg' | 'first'
 
 /** One worker's readings, as it sent its values. */
-export interface WorkerReadings<R extends Reading = Reading> {
+interface WorkerReadings<R extends Reading = Reading> {
   readonly worker: number
   readonly readings: readonly R[]
 }
 
 /** Combines the values of one var, given in worker-id order (only the workers that have it). */
-export type Rule = (values: readonly unknown[]) => unknown
+type Rule = (values: readonly unknown[]) => unknown
 
 function isNumeric (value: unknown): value is number | bigint {
   return typeof value === 'number' || typeof value === 'bigint'

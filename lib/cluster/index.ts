@@ -14,7 +14,7 @@ import { aggregate, type Skipped } from './aggregate.js'
 import { ClusterMember, type Collected, type MemberChannel, type MemberOptions } from './worker.js'
 
 /** The cluster's own var: how many workers there are and which did not answer. */
-export const CLUSTER_VAR = 'cluster'
+const CLUSTER_VAR = 'cluster'
 
 export interface ClusterOptions {
   readonly timeout: number
@@ -46,7 +46,7 @@ function clusterFamilies (namespace: string, info: ClusterInfo): MetricFamily[] 
 }
 
 /** The options of one scrape of the cluster: the registry's, and `worker` for one worker's own document. */
-export interface ClusterScrapeOptions {
+interface ClusterScrapeOptions {
   readonly vars?: readonly string[] | undefined
   readonly log: ExpvarLogger
   /** A worker's id: that worker's own document as it wrote it, whatever the format (undefined when it did not answer). */

@@ -5,7 +5,7 @@ import type { ScrapeRoute } from './scrape.js'
 import type { ExpvarDocument } from '../formats/expvar.js'
 
 // Long enough for hundreds of names, short enough that a query cannot make a scrape expensive.
-export const MAX_VARS_QUERY = 4096
+const MAX_VARS_QUERY = 4096
 
 const Vars = Type.String({
   minLength: 1,

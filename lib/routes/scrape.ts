@@ -6,12 +6,12 @@ import type { ExpvarLogger, ExpvarRouteOptions } from '../../types/index.js'
 import type { CoreFormat } from '../collect.js'
 
 /** What a route scrapes: the registry, or in cluster mode the cluster (which also answers `worker`). */
-export interface Scraper {
+interface Scraper {
   scrape<T>(format: CoreFormat<T>, options: { readonly vars?: readonly string[] | undefined, readonly log: ExpvarLogger, readonly worker?: number | undefined }): Promise<T | string | undefined>
 }
 
 /** A body made of pieces (Go's document): sent as one string while small, else as its pieces' bytes. */
-export interface Pieces {
+interface Pieces {
   /** The length of text() in UTF-16 code units. */
   readonly length: number
   text (): string

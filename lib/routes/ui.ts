@@ -31,7 +31,7 @@ const ASSETS = [
 ] as const
 
 /** The path of the page's metadata under the page's folder: beside the assets, behind the same passthrough. */
-export const META_FILE = 'meta.json'
+const META_FILE = 'meta.json'
 // An asset's URL names it by the first hex digits of its bytes' SHA-256.
 const HASH_DIGITS = 12
 // The page's own files under its folder, whatever the assets' hashes.
@@ -47,7 +47,7 @@ export function isDashboardFile (page: string, path: string): boolean {
 type BuiltinNames = Pick<ReadonlySet<string>, 'has'>
 
 /** What the page learns of a var beyond its value: how it was made, its declared type and help, whether a builtin. */
-export interface UiVarMeta {
+interface UiVarMeta {
   readonly name: string
   readonly kind: Reading['kind']
   readonly type?: 'counter' | 'gauge'
@@ -62,7 +62,7 @@ export interface UiVarMeta {
  * tools read it: one entry per var, in name order, its value left out. A list, not an object, so that
  * no var name is ever a key of anything.
  */
-export function uiMetaFormat (builtins: BuiltinNames): CoreFormat<string> {
+function uiMetaFormat (builtins: BuiltinNames): CoreFormat<string> {
   return {
     id: 'fastify-expvar-ui-meta',
     // Self-rendering vars are handed over unread: their values are of no use here, and value() would copy a Map.

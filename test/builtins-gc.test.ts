@@ -1,13 +1,12 @@
 // The gc builtin: every GC's pause by kind in prom-client's buckets, in the document, the exposition and a cluster.
 import Fastify, { type FastifyInstance } from 'fastify'
-import { setTimeout as sleep } from 'node:timers/promises'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { test } from 'tap'
 import expvar, { type HistogramVar, Registry } from '../index.js'
 import { BUILTINS } from '../lib/builtins/index.js'
 import { aggregate } from '../lib/cluster/aggregate.js'
-import { observerDisconnects } from './helpers.js'
+import { observerDisconnects, waitFor } from './helpers.js'
 import { haveTool, promtoolCheck } from './prometheus-tools.js'
 
 v8.setFlagsFromString('--expose-gc')
@@ -35,13 +34,11 @@ async function pausesOf (instance: FastifyInstance): Promise<Pauses> {
  * observer reports GCs asynchronously, so it is polled. Bounded: a kind that never comes fails.
  */
 async function untilMore (instance: FastifyInstance, kind: string, before: Pauses, step: () => void): Promise<Pauses> {
-  for (let i = 0; i < 400; i++) {
+  return waitFor(`a ${kind} GC observed`, async () => {
     step()
-    await sleep(1)
     const now = await pausesOf(instance)
-    if ((now[kind]?.count ?? 0) > (before[kind]?.count ?? 0)) return now
-  }
-  throw new Error(`no ${kind} GC was observed`)
+    return (now[kind]?.count ?? 0) > (before[kind]?.count ?? 0) && now
+  }, { every: 1 })
 }
 
 // Objects kept alive until the heap is big enough for V8 to start incremental marking, then let go.

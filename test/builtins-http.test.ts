@@ -2,12 +2,11 @@
 import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify'
 import { connect } from 'node:net'
 import { once } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'tap'
 import expvar, { HistogramVar } from '../index.js'
 import { BUILTINS } from '../lib/builtins/index.js'
 import { aggregate } from '../lib/cluster/aggregate.js'
-import { WARN, build, scrape } from './helpers.js'
+import { WARN, build, scrape, waitFor } from './helpers.js'
 
 interface HttpVar {
   requests: number
@@ -99,6 +98,13 @@ test('a client that goes away before its answer is counted as aborted, not in fl
       return 'late'
     })
   })
+  // When the late answer has been handed to the gone socket (its onSend hooks ran).
+  const answered = new Promise<void>((resolve) => {
+    app.addHook('onSend', async (request, _reply, payload) => {
+      if (request.url === '/slow') setImmediate(resolve)
+      return payload
+    })
+  })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const { port } = app.server.address() as { port: number }
@@ -107,17 +113,16 @@ test('a client that goes away before its answer is counted as aborted, not in fl
   socket.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n')
   await entered
   socket.destroy()
-  let counted = await httpVar(app)
-  for (let i = 0; i < 500 && counted.aborted === 0; i++) {
-    await sleep(2)
-    counted = await httpVar(app)
-  }
+  const counted = await waitFor('the abort counted', async () => {
+    const now = await httpVar(app)
+    return now.aborted > 0 && now
+  })
   release()
   t.equal(counted.aborted, 1)
   t.equal(counted.inFlight, 1, 'only the scrape')
   t.equal(counted.requests, counted.responses['2xx'] + 1 + 1, 'every other request was a scrape, answered 200')
   // The late answer goes nowhere: it must not be counted as a response on top of the abort.
-  await sleep(20)
+  await answered
   const after = await httpVar(app)
   t.equal(after.inFlight, 1, 'still only the scrape')
   t.equal(after.requests, after.responses['2xx'] + 1 + 1)
@@ -194,7 +199,7 @@ test('a request whose client went away is not timed', async (t) => {
   socket.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n')
   await entered
   socket.destroy()
-  while ((await httpVar(app)).aborted === 0) await sleep(2)
+  await waitFor('the abort counted', async () => (await httpVar(app)).aborted > 0)
   release()
   await fetch(`http://127.0.0.1:${port}/fast`)
   t.same(counts(await durations(app)), { 'GET /fast 200': 1 })

@@ -1,12 +1,11 @@
 // The memstats builtin: Go's runtime.MemStats shape and types, fed by real GCs, per instance.
 import type { FastifyInstance } from 'fastify'
-import { setTimeout as sleep } from 'node:timers/promises'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { test, type Test } from 'tap'
 import { performance } from 'node:perf_hooks'
 import { Registry, type Var } from '../index.js'
-import { build, observerDisconnects, scrape } from './helpers.js'
+import { build, observerDisconnects, scrape, waitFor } from './helpers.js'
 
 v8.setFlagsFromString('--expose-gc')
 const gc = vm.runInNewContext('gc') as () => void
@@ -62,12 +61,10 @@ async function memstatsText (app: FastifyInstance): Promise<string> {
 /** Forces a full GC and waits until the instance's observer has seen it; returns the new memstats. */
 async function forceGC (app: FastifyInstance, before: MemStats): Promise<MemStats> {
   gc()
-  for (let i = 0; i < 500; i++) {
+  return waitFor('the forced GC observed', async () => {
     const now = await memstatsOf(app)
-    if (now.NumForcedGC > before.NumForcedGC) return now
-    await sleep(2)
-  }
-  throw new Error('the forced GC was never observed')
+    return now.NumForcedGC > before.NumForcedGC && now
+  })
 }
 
 test('memstats is on by default, with Go\'s 32 keys in Go\'s order', async (t) => {
@@ -163,15 +160,14 @@ test('garbage made by the program is collected without being forced, and counted
   const { app } = await build({ memstats: true })
   t.teardown(() => app.close())
   const before = await memstatsOf(app)
-  let after = before
-  let garbage: unknown[] = []
-  for (let i = 0; i < 500 && after.NumGC === before.NumGC; i++) {
+  // Garbage made until a GC that nothing forced is observed (NumGC advanced).
+  const after = await waitFor('an unforced GC observed', async () => {
+    let garbage: unknown[] = []
     for (let j = 0; j < 1e5; j++) garbage.push({ j })
     garbage = []
-    await sleep(1)
-    after = await memstatsOf(app)
-  }
-  t.ok(after.NumGC > before.NumGC, 'NumGC advanced')
+    const now = await memstatsOf(app)
+    return now.NumGC > before.NumGC && now
+  }, { every: 1 })
   t.equal(after.NumForcedGC, before.NumForcedGC, 'nothing was forced')
   t.ok(after.TotalAlloc > before.TotalAlloc, 'TotalAlloc grew with the allocations')
 })

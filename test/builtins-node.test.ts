@@ -5,7 +5,7 @@ import { test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Var } from '../index.js'
 import { BUILTIN_NAMES } from '../lib/builtins/index.js'
-import { build, scrape } from './helpers.js'
+import { build, scrape, waitFor } from './helpers.js'
 
 const RUSAGE = ['utime', 'stime', 'maxrss', 'ixrss', 'idrss', 'isrss', 'minflt', 'majflt', 'nswap', 'inblock', 'oublock', 'msgsnd', 'msgrcv', 'nsignals', 'nvcsw', 'nivcsw']
 const EVENTLOOP = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99', 'samples', 'utilization', 'lag']
@@ -14,13 +14,11 @@ type Numbers = Record<string, number>
 
 /** Scrapes eventloop until its window holds a sample; each scrape starts a new window. */
 async function sampledEventloop (app: FastifyInstance): Promise<Numbers> {
-  for (let i = 0; i < 100; i++) {
-    // Longer than the histogram's 10 ms resolution, so that a window can hold a sample.
-    await sleep(30)
+  // A try every 30 ms, longer than the histogram's 10 ms resolution, so that a window can hold a sample.
+  return waitFor('an event-loop sample', async () => {
     const stats = (await scrape(app, '?vars=eventloop')).eventloop as Numbers
-    if (stats.samples as number > 0) return stats
-  }
-  throw new Error('the event-loop histogram never sampled')
+    return stats.samples as number > 0 && stats
+  }, { every: 30 })
 }
 
 test('the Node runtime vars are opt-in', async (t) => {

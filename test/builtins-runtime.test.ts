@@ -4,6 +4,7 @@ import Fastify from 'fastify'
 import { test } from 'tap'
 import expvar from '../index.js'
 import { maxOpenFiles, PROC_MAX_AGE_MS, ProcStats, readProc } from '../lib/builtins/proc.js'
+import { waitFor } from './helpers.js'
 
 test('the process var\'s /proc figures: Linux only, read once per interval, a failure logged once until it recovers', async (t) => {
   const logged: unknown[] = []
@@ -23,7 +24,7 @@ test('the process var\'s /proc figures: Linux only, read once per interval, a fa
   t.equal(reads, 1, '/proc read once')
   const later = async (): Promise<void> => {
     const from = performance.now()
-    while (performance.now() - from <= PROC_MAX_AGE_MS) await new Promise((resolve) => setTimeout(resolve, PROC_MAX_AGE_MS / 4))
+    await waitFor('the last /proc reading to age', () => performance.now() - from > PROC_MAX_AGE_MS, { every: PROC_MAX_AGE_MS / 4 })
   }
   fail = true
   await later()

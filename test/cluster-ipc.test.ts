@@ -1,5 +1,5 @@
 // Cluster mode in one process: the relay and the workers' side over a fake IPC pair, the
-// aggregation rules, and the cluster option (the real node:cluster is in cluster.test.ts).
+// aggregation rules, and the cluster option (the real node:cluster is in e2e/cluster.test.ts).
 import { EventEmitter } from 'node:events'
 import nodeCluster from 'node:cluster'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -469,7 +469,7 @@ test('cluster metrics: every worker\'s samples under one family each, labelled w
   t.match(om, /^shop_hits_total\{worker="2"\} 2$/m)
   t.match(om, /^shop_cluster_workers 3$/m)
   t.match(om, /# EOF\n$/)
-  // promtool reads text 0.0.4 only; cluster.test.ts has a Prometheus server scrape the OpenMetrics.
+  // promtool reads text 0.0.4 only; e2e/cluster.test.ts has a Prometheus server scrape the OpenMetrics.
   if (haveTool(t, 'promtool')) {
     const { code, output } = await promtoolCheck(text)
     t.equal(code, 0, output)

@@ -9,6 +9,7 @@ import { TAG } from '../lib/cluster/protocol.js'
 import { ClusterMember, type MemberChannel, type MemberOptions } from '../lib/cluster/worker.js'
 import type { Registry as LibRegistry } from '../lib/registry.js'
 import { FakeCluster, tick } from './fake-cluster.js'
+import { waitFor } from './helpers.js'
 
 interface Line { obj: Record<string, unknown>, msg: string }
 
@@ -198,7 +199,13 @@ test('a relay that timed out is asked again at the next scrape, with a warning t
   t.same((await a.collect('values', undefined)).relay, true)
   // The primary's event loop is busy: every message reaches it 300 ms late.
   const emit = cluster.emit.bind(cluster)
-  const slow = (event: string, ...args: unknown[]): boolean => { setTimeout(() => emit(event, ...args), 300); return true }
+  let delayed = 0
+  const slow = (event: string, ...args: unknown[]): boolean => {
+    delayed++
+    setTimeout(() => { delayed--; emit(event, ...args) }, 300)
+    return true
+  }
+  const delivered = (): Promise<true> => waitFor('the late messages and what they set off delivered', () => delayed === 0 && cluster.pending === 0)
   cluster.emit = slow
   const late = await a.collect('values', undefined)
   t.same({ relay: late.relay, workers: late.workers, answered: late.answers.size }, { relay: false, workers: 1, answered: 1 }, 'this scrape is the asker\'s alone')
@@ -208,7 +215,7 @@ test('a relay that timed out is asked again at the next scrape, with a warning t
   t.notMatch(log.lines[0]?.msg, /aggregateWorkers/)
   // The asker's own event loop blocked past the timeout, for a known time, while the primary is slow.
   cluster.emit = emit
-  await new Promise((resolve) => setTimeout(resolve, 400))
+  await delivered()
   const before = reads.filter((message) => message[TAG] === 'read').length
   t.same(hits(await a.collect('values', undefined)), [1, 2], 'the next scrape is whole again')
   t.equal(reads.filter((message) => message[TAG] === 'read').length, before + 1, 'the requests the asker gave up on were not relayed')
@@ -219,7 +226,7 @@ test('a relay that timed out is asked again at the next scrape, with a warning t
   t.same((await blocked).relay, false)
   t.match(log.lines[1]?.msg, /this worker's event loop was blocked: the wait took \d+ ms/, 'a new episode is said again')
   cluster.emit = emit
-  await new Promise((resolve) => setTimeout(resolve, 400))
+  await delivered()
   t.same(hits(await a.collect('values', undefined)), [1, 2])
 })
 

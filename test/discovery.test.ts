@@ -308,7 +308,7 @@ test('an apps entry that is an expvars/ folder itself loads nothing and is warne
 
 test('a .ts var file no TypeScript loader handles fails naming the file and the remedy', async (t) => {
   // tap's TypeScript loader takes every .ts file outside node_modules; a loader scoped to some
-  // folders leaves the others to Node. (typescript.test.ts proves the same without any loader, in
+  // folders leaves the others to Node. (e2e/typescript.test.ts proves the same without any loader, in
   // a child process.)
   register(pathToFileURL(join(import.meta.dirname, 'fixtures', 'scoped-loader.mjs')))
   const root = join(await mkdtemp(join(tmpdir(), 'expvar-ts-')), 'outside-scope')

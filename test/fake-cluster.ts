@@ -2,14 +2,30 @@
 import { EventEmitter } from 'node:events'
 import type { RelayWorker } from '../lib/cluster/primary.js'
 import type { MemberChannel } from '../lib/cluster/worker.js'
+import { waitFor } from './helpers.js'
 
 export const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** A fake cluster: workers whose channels deliver asynchronously, as IPC does. */
 export class FakeCluster extends EventEmitter {
   workers: Record<number, RelayWorker & { channel: EventEmitter, connected: boolean } | undefined> = {}
+  /** Messages sent and not yet delivered, either way. */
+  pending = 0
+
+  /** Resolves once every message sent so far, and every answer to it, has been delivered. */
+  async settled (): Promise<void> {
+    await waitFor('the fake cluster\'s messages delivered', () => this.pending === 0)
+  }
+
+  private deliver (send: () => void): void {
+    this.pending++
+    setImmediate(() => {
+      try { send() } finally { this.pending-- }
+    })
+  }
 
   fork (id: number): MemberChannel & { channel: EventEmitter } {
+    const cluster = this
     const channel = new EventEmitter()
     const worker = {
       id,
@@ -17,18 +33,17 @@ export class FakeCluster extends EventEmitter {
       connected: true,
       isConnected: () => worker.connected,
       send: (message: unknown, callback: (err: Error | null) => void) => {
-        setImmediate(() => { if (worker.connected) channel.emit('message', message) })
+        cluster.deliver(() => { if (worker.connected) channel.emit('message', message) })
         callback(null)
         return true
       }
     }
     this.workers[id] = worker
-    const cluster = this
     return {
       id,
       channel,
       send: (message, callback) => {
-        setImmediate(() => { if (worker.connected) cluster.emit('message', worker, message) })
+        cluster.deliver(() => { if (worker.connected) cluster.emit('message', worker, message) })
         callback(worker.connected ? null : new Error('channel closed'))
       },
       on: (event, listener) => channel.on(event, listener),

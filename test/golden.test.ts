@@ -1,15 +1,15 @@
 // Golden bodies: every format's exact bytes for fixed registries, kept as fixtures from before the
 // format seam (main at ccde115), so that a change of how bodies are made cannot change what they are.
 // GOLDEN_UPDATE=1 writes the fixtures anew instead of comparing.
-import { EventEmitter } from 'node:events'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { test, type Test } from 'tap'
 import { ExpVar, HistogramVar, type IntVar, MapVar, Registry, StringVar } from '../index.js'
 import { BUILTINS } from '../lib/builtins/index.js'
 import { answersOf, Cluster } from '../lib/cluster/index.js'
-import { relay, type RelayCluster, type RelayWorker } from '../lib/cluster/primary.js'
-import { ClusterMember, type MemberChannel } from '../lib/cluster/worker.js'
+import { relay, type RelayCluster } from '../lib/cluster/primary.js'
+import { ClusterMember } from '../lib/cluster/worker.js'
 import type { Registry as LibRegistry } from '../lib/registry.js'
+import { FakeCluster } from './fake-cluster.js'
 import { build } from './helpers.js'
 
 const DIR = new URL('./fixtures/golden/', import.meta.url)
@@ -103,33 +103,6 @@ test('a single process: the document, Prometheus text and OpenMetrics, at every 
   golden(t, 'registry-empty.openmetrics', await new Registry().metrics({ openmetrics: true }))
 })
 
-/** A fake cluster whose channels deliver asynchronously, as IPC does. */
-class FakeCluster extends EventEmitter {
-  readonly workers: Record<number, RelayWorker> = {}
-
-  fork (id: number): MemberChannel {
-    const channel = new EventEmitter()
-    this.workers[id] = {
-      id,
-      isConnected: () => true,
-      send: (message, callback) => {
-        setImmediate(() => channel.emit('message', message))
-        callback(null)
-        return true
-      }
-    }
-    return {
-      id,
-      send: (message, callback) => {
-        setImmediate(() => this.emit('message', this.workers[id], message))
-        callback(null)
-      },
-      on: (event, listener) => channel.on(event, listener),
-      off: (event, listener) => channel.off(event, listener)
-    }
-  }
-}
-
 const ring = (values: readonly number[]): number[] => Array.from({ length: 256 }, (_, i) => values[i] ?? 0)
 
 /** One worker's vars with fixed values: the builtins' names with values of their shape, and user vars. */
@@ -187,7 +160,7 @@ test('a cluster of three: the aggregated document, one worker\'s own, and the la
   const members = [1, 2, 3].map((id) => new ClusterMember(fake.fork(id), { timeout: 5000, local: answersOf(workerRegistry(id) as LibRegistry), log }))
   for (const m of members) m.start()
   t.teardown(() => { for (const m of members) m.stop() })
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  await fake.settled() // the members' hellos and the relay's answers
   const cluster = new Cluster(members[0] as ClusterMember, BUILTINS)
   golden(t, 'cluster-document.json', await cluster.document(undefined, undefined))
   golden(t, 'cluster-document-vars.json', await cluster.document(['hits', 'memstats', 'cluster', 'absent'], undefined))

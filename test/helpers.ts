@@ -63,3 +63,36 @@ export function observerDisconnects (t: { teardown: (fn: () => void) => void }):
   t.teardown(() => { PerformanceObserver.prototype.disconnect = disconnect })
   return calls
 }
+
+export interface WaitOptions {
+  /** Give up after this many ms (10 s). */
+  within?: number
+  /** Wait this many ms between tries (2). */
+  every?: number
+  /** Asked before each try: a reason to give up at once (a child that exited), or undefined. */
+  stop?: () => string | undefined
+}
+
+/**
+ * Polls `probe` every `every` ms until it returns something other than `undefined` or `false`, and
+ * resolves to that. Bounded: after `within` ms it rejects, saying what was awaited and what the
+ * last probe returned (or threw). For what arrives asynchronously (an observer's report, a log
+ * line, a child's output); never a sleep before an assertion.
+ */
+export async function waitFor<T> (what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, { within = 10_000, every = 2, stop }: WaitOptions = {}): Promise<T> {
+  const deadline = performance.now() + within
+  let last: unknown
+  for (let tries = 1; ; tries++) {
+    const reason = stop?.()
+    if (reason !== undefined) throw new Error(`gave up waiting for ${what}: ${reason}`)
+    try {
+      const value = await probe()
+      if (value !== undefined && value !== false) return value
+      last = value
+    } catch (err) {
+      last = err
+    }
+    if (performance.now() >= deadline) throw new Error(`waited ${within} ms (${tries} tries) for ${what}; the last try gave ${last instanceof Error ? last.message : String(last)}`)
+    await new Promise((resolve) => setTimeout(resolve, every))
+  }
+}

@@ -1,11 +1,10 @@
 // A histogram in Prometheus text 0.0.4 and OpenMetrics: one `histogram` family, `_bucket{le}` up to
-// `+Inf`, `_sum` and `_count` per label set; promtool clean, and a real Prometheus' histogram_quantile().
-import Fastify from 'fastify'
-import { setTimeout as sleep } from 'node:timers/promises'
+// `+Inf`, `_sum` and `_count` per label set; promtool clean (a real Prometheus' histogram_quantile() over
+// them: test/e2e/histogram-prometheus.test.ts).
 import { test } from 'tap'
-import expvar, { HistogramVar } from '../index.js'
+import { HistogramVar } from '../index.js'
 import { build, ERROR, logsFor } from './helpers.js'
-import { haveTool, promtoolCheck, startPrometheus } from './prometheus-tools.js'
+import { haveTool, promtoolCheck } from './prometheus-tools.js'
 
 const OPENMETRICS = { accept: 'application/openmetrics-text; version=1.0.0' }
 
@@ -120,43 +119,4 @@ test('a Map of histograms labelled le is left out and logged once; the rest is s
   const errors = logsFor(logs, 'by_le', ERROR)
   t.equal(errors.length, 1, 'logged once')
   t.match(errors[0]?.err?.message, /"le"/)
-})
-
-test('a real Prometheus answers histogram_quantile(0.99, …) over the http builtin\'s durations per route', async (t) => {
-  if (!haveTool(t, 'prometheus')) return
-  const app = Fastify()
-  await app.register(expvar, { prometheus: true, builtins: ['http'] })
-  // A route that sleeps 300 ms lands every request in the (0.25, 0.5] bucket; one that answers at once is below 0.25.
-  app.get('/slow', async () => { await sleep(300); return 'slow' })
-  app.get('/fast', async () => 'fast')
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(() => app.close())
-  const port = (app.server.address() as { port: number }).port
-  // A little traffic on both routes while Prometheus scrapes, until the test ends.
-  const run = { stopped: false }
-  const traffic = (async () => {
-    while (!run.stopped) {
-      await Promise.all([fetch(`http://127.0.0.1:${port}/slow`).then((res) => res.text()), fetch(`http://127.0.0.1:${port}/fast`).then((res) => res.text())])
-    }
-  })()
-  t.teardown(async () => { run.stopped = true; await traffic })
-
-  const server = await startPrometheus(t, [{ name: 'app', target: `127.0.0.1:${port}` }])
-  const [target] = await server.targets()
-  t.equal(target?.health, 'up')
-  t.equal(target?.lastError, '', 'OpenMetrics with histograms parses')
-  const q = 'histogram_quantile(0.99, sum by (le, route) (rate(http_request_duration_seconds_bucket[1m])))'
-  // rate() needs two scrapes in the window with requests between them: polled until both routes have a number.
-  const answer = await server.until('a quantile per route', async () => {
-    const samples = await server.query(q)
-    const byRoute = Object.fromEntries(samples.map((sample) => [sample.metric.route, Number(sample.value[1])]))
-    return Number.isFinite(byRoute['/slow']) && Number.isFinite(byRoute['/fast']) ? byRoute : undefined
-  })
-  const slow = answer['/slow'] as number
-  const fast = answer['/fast'] as number
-  t.ok(slow > 0.25 && slow <= 0.5, `/slow's p99 ${slow} is in its bucket (0.25, 0.5]`)
-  t.ok(fast >= 0 && fast <= 0.25, `/fast's p99 ${fast} is below /slow's bucket`)
-  const [count] = await server.query('sum(http_request_duration_seconds_count{route="/slow"})')
-  const [inf] = await server.query('sum(http_request_duration_seconds_bucket{route="/slow",le="+Inf"})')
-  t.equal(count?.value[1], inf?.value[1], '_count is the +Inf bucket')
 })

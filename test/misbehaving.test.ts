@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'tap'
 import { Registry } from '../index.js'
-import { ERROR, build, logsFor, scrape } from './helpers.js'
+import { ERROR, build, logsFor, scrape, waitFor } from './helpers.js'
 
 test('a var that throws is left out and the rest is served', async (t) => {
   const { app, logs } = await build()
@@ -177,12 +177,14 @@ test('scrapes of different ?vars= lists never share, however the names are spell
 
 test('a registration deleted while a scrape waits for it neither crashes nor blocks later scrapes', async (t) => {
   const { app, logs } = await build({ timeout: 30 })
+  let waiting = 0
+  const never = (): Promise<never> => { waiting++; return new Promise(() => {}) }
   const kept = app.expvar.register('x', () => ({ a: 1 }))
-  app.expvar.register('x', () => new Promise(() => {}))
-  const late = app.expvar.register('x', () => new Promise(() => {}))
+  app.expvar.register('x', never)
+  const late = app.expvar.register('x', never)
   app.expvar.register('x', () => ({ b: 2 }))
   const pending = app.inject('/debug/vars')
-  await sleep(1)
+  await waitFor('the scrape waiting for both pending registrations', () => waiting === 2)
   t.equal(app.expvar.delete('x', kept), true)
   t.equal(app.expvar.delete('x', late), true)
   const res = await pending

@@ -4,9 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 import type { Registry } from '../index.js'
+import { waitFor } from './helpers.js'
 
 export const INSTALL = 'apt-get install -y --no-install-recommends prometheus'
 
@@ -127,19 +127,10 @@ export async function startPrometheus (t: Test, jobs: readonly { name: string, t
   t.teardown(() => { server.kill('SIGKILL') })
   const api = `http://127.0.0.1:${port}/api/v1`
 
-  const until = async <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + DEADLINE_MS
-    for (;;) {
-      try {
-        const result = await fn()
-        if (result !== undefined) return result
-      } catch {
-        // Not listening yet.
-      }
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`gave up waiting for ${what}; prometheus said: ${log}`)
-      await sleep(POLL_MS)
-    }
-  }
+  // A try that throws (not listening yet) is tried again.
+  const until = async <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> =>
+    waitFor(what, fn, { within: DEADLINE_MS, every: POLL_MS, stop: () => server.exitCode === null ? undefined : `prometheus exited ${server.exitCode}` })
+      .catch((err: Error) => { throw new Error(`${err.message}; prometheus said: ${log}`) })
   return {
     api,
     until,

@@ -5,7 +5,7 @@ import v8 from 'node:v8'
 import vm from 'node:vm'
 import { test } from 'tap'
 import expvar, { type FastifyExpvarOptions, Registry, StringVar } from '../index.js'
-import { build, ERROR, logsFor } from './helpers.js'
+import { build, ERROR, logsFor, waitFor } from './helpers.js'
 
 v8.setFlagsFromString('--expose-gc')
 const gc = vm.runInNewContext('gc') as () => void
@@ -256,7 +256,7 @@ test('builtins appear under prom-client\'s names; cmdline is not exposed', async
   await app.inject('/debug/vars')
   // A GC observed, so that the GC histogram has a kind.
   gc()
-  for (let i = 0; i < 500 && app.expvar.get('gc')?.string() === '{}'; i++) await new Promise((resolve) => setTimeout(resolve, 2))
+  await waitFor('a GC observed', () => app.expvar.get('gc')?.string() !== '{}')
   const text = await app.expvar.metrics()
   // The by-type family of libuv requests has samples only while one is in flight.
   const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`).filter((family) => family !== 'nodejs_active_requests gauge')

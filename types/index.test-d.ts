@@ -1,4 +1,4 @@
-// Type tests of the public API. test/exports.test.ts type-checks this file with tsc against the
+// Type tests of the public API. test/e2e/exports.test.ts type-checks this file with tsc against the
 // packed declarations, as a consumer's file, under nodenext, bundler and node10 with skipLibCheck
 // off. Every `@ts-expect-error` fails that check if the line after it compiles; expectTypeOf
 // (expect-type) fails it unless the types are identical (toEqualTypeOf) or assignable (toExtend).

@@ -5,10 +5,11 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import t, { test, type Test } from 'tap'
-import { packedPlugin } from './packed.js'
-import { haveTool, promtoolCheck, startPrometheus } from './prometheus-tools.js'
+import { packedPlugin } from '../packed.js'
+import { waitFor } from '../helpers.js'
+import { haveTool, promtoolCheck, startPrometheus } from '../prometheus-tools.js'
 
-const primaryScript = join(import.meta.dirname, 'fixtures', 'cluster', 'primary.mjs')
+const primaryScript = join(import.meta.dirname, '..', 'fixtures', 'cluster', 'primary.mjs')
 // The children run the packed plugin, not lib/ under tap's loader: their coverage is not collected
 // (the worker and relay logic is covered in-process by cluster-ipc.test.ts).
 const childEnv: NodeJS.ProcessEnv = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
@@ -43,14 +44,8 @@ async function startCluster (t: Test, env: Record<string, string> = {}): Promise
   const input = createInterface({ input: child.stdout as NodeJS.ReadableStream })
   const lines: Record<string, unknown>[] = []
   input.on('line', (text: string) => { lines.push(JSON.parse(text) as Record<string, unknown>) })
-  const line = async (is: (line: Record<string, unknown>) => boolean, seconds = 10): Promise<Record<string, unknown>> => {
-    for (let i = 0; i < seconds * 20; i++) {
-      const found = lines.find(is)
-      if (found !== undefined) return found
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    throw new Error(`the cluster printed no such line in ${seconds} s`)
-  }
+  const line = async (is: (line: Record<string, unknown>) => boolean, seconds = 10): Promise<Record<string, unknown>> =>
+    waitFor(`a line of the cluster's matching ${is.toString()}`, () => lines.find(is), { within: seconds * 1000, every: 50 })
   // The first start waits for the packed tarball's build.
   const { port, workers } = await line((l) => l.port !== undefined, 50) as { port: number, workers: number[] }
   return {

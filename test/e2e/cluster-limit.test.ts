@@ -3,8 +3,8 @@
 import { constants } from 'node:buffer'
 import { request } from 'node:http'
 import t, { test } from 'tap'
-import { startCluster } from './cluster-fixture.js'
-import { packedPlugin } from './packed.js'
+import { startCluster } from '../cluster-fixture.js'
+import { packedPlugin } from '../packed.js'
 
 // Hundreds of MB through IPC and a socket: longer than tap's default file timeout on a loaded machine.
 t.setTimeout(300_000)

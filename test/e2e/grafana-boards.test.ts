@@ -4,10 +4,10 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import { test } from 'tap'
-import expvar from '../index.js'
-import { get, startCluster, traffic } from './cluster-fixture.js'
-import { packedPlugin, root } from './packed.js'
-import { haveTool, type PrometheusServer, startPrometheus } from './prometheus-tools.js'
+import expvar from '../../index.js'
+import { get, startCluster, traffic } from '../cluster-fixture.js'
+import { packedPlugin, root } from '../packed.js'
+import { haveTool, type PrometheusServer, startPrometheus } from '../prometheus-tools.js'
 
 // Where CI (and every checkout beside ../shared) has the boards; read at run time, never copied here.
 const BOARDS = join(root, '..', 'shared', 'grafana-dashboards')

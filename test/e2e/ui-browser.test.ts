@@ -4,8 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import type { Page } from 'puppeteer-core'
 import tap from 'tap'
-import expvar from '../index.js'
-import { CHROMIUM_MISSING, hasChromium, launchChromium } from './browser.js'
+import expvar from '../../index.js'
+import { CHROMIUM_MISSING, hasChromium, launchChromium } from '../browser.js'
+import { waitFor } from '../helpers.js'
 
 const CI = process.env.CI === 'true'
 const AUTH = 'Basic ' + Buffer.from('ops:secret').toString('base64')
@@ -122,11 +123,7 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
 
   const waitForDocumentRequests = async (n: number): Promise<void> => {
     const target = documentRequests + n
-    for (let i = 0; i <= 200; i++) {
-      if (documentRequests >= target) return
-      await sleep(50)
-    }
-    throw new Error(`the page made ${documentRequests} of ${target} document requests`)
+    await waitFor(`the page's document request number ${target}`, () => documentRequests >= target, { every: 50 })
   }
 
   const response = await page.goto(`${origin}/debug/vars/ui`, { waitUntil: 'load' })
@@ -264,11 +261,12 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
     t.equal(await text(page, '#tree .leaf[data-path="build"] .v'), '"v1.2.3"', 'strings are in the tree')
     t.equal(await text(page, '#tree .leaf[data-path="queue.eu"] .v'), '3', 'Map keys are in the tree')
     const before = [await text(page, '.card[data-key="ticks"] .raw'), await text(page, '#tree .leaf[data-path="ticks"] .v')]
-    await waitForDocumentRequests(2)
-    await sleep(100)
-    const after = [await text(page, '.card[data-key="ticks"] .raw'), await text(page, '#tree .leaf[data-path="ticks"] .v')]
-    t.not(after[0], before[0], 'the chart\'s raw value moved')
-    t.not(after[1], before[1], 'the tree\'s value moved')
+    await waitFor('the ticks value to move in the chart and in the tree', async () => {
+      const now = [await text(page, '.card[data-key="ticks"] .raw'), await text(page, '#tree .leaf[data-path="ticks"] .v')]
+      if (now[0] === before[0] || now[1] === before[1]) throw new Error(`the chart shows ${now[0]} (was ${before[0]}), the tree ${now[1]} (was ${before[1]})`)
+      return true
+    }, { every: 50 })
+    t.pass('the chart\'s raw value and the tree\'s value moved')
   })
 
   t.test('the filter narrows charts, panels and tree', async (t) => {
@@ -294,8 +292,7 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
     // Enough values to pass the page's cap of 120 charts.
     const wide = app.expvar.map('wide') // sorted last: the cap leaves out the tail of it
     for (let i = 0; i < 100; i++) wide.add(`k${String(i).padStart(3, '0')}`, i + 1)
-    await waitForDocumentRequests(2)
-    await sleep(100)
+    await waitFor('the page to say how many values it left out', async () => /more values match/.test(await text(page, '#more')), { every: 50 })
     const shown = async (): Promise<number> => await page.$$eval('.charts .card', (cs) => cs.filter((c) => !(c as HTMLElement).hidden).length)
     t.equal(await shown(), 120)
     t.match(await text(page, '#more'), /^\d+ more values match: narrow them with the filter\.$/)
@@ -311,7 +308,7 @@ tap.test('the dashboard in chromium: charts, tree, filter, pause, failed polls, 
 
   t.test('a phone-sized window gets one column and no sideways scrolling', async (t) => {
     await page.setViewport({ width: 390, height: 844 })
-    await sleep(POLL_MS * 2)
+    await waitForDocumentRequests(2) // laid out and drawn again at the new width
     const layout = await page.evaluate(() => ({
       overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
       columns: getComputedStyle(document.querySelector('#charts') as Element).gridTemplateColumns.split(' ').length
@@ -436,8 +433,7 @@ tap.test('the page survives any document the route can serve: counts past 2^53, 
   page.on('pageerror', (err) => { pageErrors.push(String(err)) })
   t.equal((await page.goto(`${origin}/debug/vars/ui`, { waitUntil: 'load' }))?.status(), 200)
   await page.select('#interval', String(POLL_MS))
-  for (let i = 0; i <= 200 && polls.answered < 6; i++) await sleep(50)
-  t.ok(polls.answered >= 6, `${polls.answered} polls answered`)
+  await waitFor('6 polls answered', () => polls.answered >= 6, { every: 50 })
 
   // The page still runs its script: it answers, and the status moves with every poll.
   const status = await text(page, '#status')

@@ -1,8 +1,8 @@
 // Every sample the plugin can emit passes promtool's parser and lint (`promtool check metrics`, exit 0).
 import Fastify from 'fastify'
 import { test } from 'tap'
-import expvar from '../index.js'
-import { haveTool, promtoolCheck, publishEverything } from './prometheus-tools.js'
+import expvar from '../../index.js'
+import { haveTool, promtoolCheck, publishEverything } from '../prometheus-tools.js'
 
 test('promtool check metrics passes the exposition of every builtin, var kind, metadata variant and weird name', async (t) => {
   if (!haveTool(t, 'promtool')) return

@@ -3,10 +3,10 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'tap'
+import { waitFor } from '../helpers.js'
 
-const root = join(import.meta.dirname, '..')
+const root = join(import.meta.dirname, '..', '..')
 // Bounds the whole start: tsx compiling the example on a loaded machine takes a few seconds.
 const START_TIMEOUT = 60_000
 
@@ -109,14 +109,11 @@ test('npm run start:cluster prints its URL once the port is open, sums its worke
   // Both workers up and answering, then one of them killed: the primary forks a replacement.
   const home = document.replace(/\/debug\/vars$/, '/')
   const cluster = async (): Promise<ClusterVar> => ((await (await fetch(document + '?vars=cluster')).json()) as { cluster: ClusterVar }).cluster
-  // Polled until both workers answer (tap's timeout bounds it), a breath apart.
-  const bothAnswer = async (): Promise<ClusterVar> => {
-    for (;;) {
-      const state = await cluster()
-      if (state.workers === 2 && state.answered === 2) return state
-      await sleep(100)
-    }
-  }
+  // Polled until both workers answer, a breath apart.
+  const bothAnswer = async (): Promise<ClusterVar> => waitFor('both workers answering', async () => {
+    const state = await cluster()
+    return state.workers === 2 && state.answered === 2 && state
+  }, { within: START_TIMEOUT, every: 100 })
   let state = await bothAnswer()
   t.same({ workers: state.workers, answered: state.answered }, { workers: 2, answered: 2 })
   const { pid } = await (await fetch(home)).json() as { worker: number, pid: number }

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t, { test } from 'tap'
-import { packedPlugin } from './packed.js'
+import { packedPlugin } from '../packed.js'
 
 const run = promisify(execFile)
 // Children that compile and start apps: minutes, not seconds, on a loaded 2-core machine.
 t.setTimeout(180_000)
-const root = join(import.meta.dirname, '..')
-const server = join(import.meta.dirname, 'fixtures', 'typescript-app', 'server.ts')
+const root = join(import.meta.dirname, '..', '..')
+const server = join(import.meta.dirname, '..', 'fixtures', 'typescript-app', 'server.ts')
 const tsx = join(root, 'node_modules', '.bin', 'tsx')
 
 // What these children run is covered in-process; tap's process tracker is told not to collect

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'tap'
-import { cleanEnv as env, packed, root, run, scratchApp, tsc } from './packed.js'
+import { cleanEnv as env, packed, root, run, scratchApp, tsc } from '../packed.js'
 
 const consumers: Record<string, string> = {
   'default.mjs': `

@@ -3,8 +3,9 @@ import Fastify from 'fastify'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { test } from 'tap'
-import expvar from '../index.js'
-import { haveTool, startPrometheus } from './prometheus-tools.js'
+import expvar from '../../index.js'
+import { waitFor } from '../helpers.js'
+import { haveTool, startPrometheus } from '../prometheus-tools.js'
 
 v8.setFlagsFromString('--expose-gc')
 const gc = vm.runInNewContext('gc') as () => void
@@ -15,7 +16,7 @@ test('a Prometheus server scrapes both formats with no error and queries counter
   await app.register(expvar, { prometheus: true, builtins: ['resource', 'process', 'eventloop', 'gc', 'http'] })
   // A GC observed before the first scrape, so that the GC histogram has a kind.
   gc()
-  for (let i = 0; i < 500 && app.expvar.get('gc')?.string() === '{}'; i++) await new Promise((resolve) => setTimeout(resolve, 2))
+  await waitFor('a GC observed', () => app.expvar.get('gc')?.string() !== '{}')
   app.expvar.int('requests', { type: 'counter', help: 'Requests served.' }).add(5)
   const hits = app.expvar.map('hits', { type: 'counter', label: 'route' })
   hits.add('/a', 3)

@@ -20,7 +20,7 @@ import { execFile } from 'node:child_process'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { test } from 'tap'
-import { cleanEnv, root, scratchApp, tsc } from './packed.js'
+import { cleanEnv, root, scratchApp, tsc } from '../packed.js'
 
 const PRELUDE = [
   "import Fastify from 'fastify'",

@@ -1,7 +1,9 @@
 // The registry: names to vars, Go's get-or-create handles, merge and collision rules, and its scrapes.
 import type * as api from '../types/index.js'
 import type { Collisions, Definition, DocumentOptions, ExpvarLogger, HistogramMeta, KeyValue, ReadingMeta, RegistryOptions, Var, VarMeta, MetricsOptions } from '../types/index.js'
-import { collect, type CoreFormat, type Entry, type Registration, type VarKind } from './collect.js'
+import { collect } from './collect.js'
+import type { CoreFormat, VarKind } from './format.js'
+import type { Entry, Registration } from './pull.js'
 import { isClassSyntax, normalizeDefinition } from './define.js'
 import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_META_CONFLICT, FST_EXPVAR_REENTRANT, FST_EXPVAR_WRONG_KIND } from './errors.js'
 import { ExpvarFormat } from './formats/expvar.js'

@@ -2,7 +2,7 @@
 import nodeCluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import type { ExpvarLogger } from '../../types/index.js'
-import type { CoreFormat, Fail, PerWorker, Reading } from '../collect.js'
+import type { CoreFormat, Fail, PerWorker, Reading } from '../format.js'
 import { type BuiltinFaces, type MetricFamily, single } from '../families.js'
 import { expositionFormat } from '../formats/exposition/writer.js'
 import { ExpvarDocument, ExpvarFormat } from '../formats/expvar.js'

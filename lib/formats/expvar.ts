@@ -1,5 +1,5 @@
 // Go's /debug/vars document: "{\n", `"name": value` entries joined by ",\n", then "\n}\n".
-import type { CoreFormat, CoreWriter, Fail, Reading } from '../collect.js'
+import type { CoreFormat, CoreWriter, Fail, Reading } from '../format.js'
 import { MAX_TEXT, quote, type TextMemo, writeAgain } from '../json.js'
 import { ownText } from '../vars.js'
 

@@ -1,6 +1,6 @@
 // The scrape core's values as plain JSON data: what a cluster worker sends its siblings over IPC.
 import type { VarKind, VarMeta } from '../../types/index.js'
-import type { CoreFormat, Reading } from '../collect.js'
+import type { CoreFormat, Reading } from '../format.js'
 import { checkLength, plainDataCheck } from '../json.js'
 import { put } from '../merge.js'
 import { NO_META } from '../meta.js'

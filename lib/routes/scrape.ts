@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify'
 import type { ExpvarLogger, ExpvarRouteOptions } from '../../types/index.js'
-import type { CoreFormat } from '../collect.js'
+import type { CoreFormat } from '../format.js'
 
 /** What a route scrapes: the registry, or in cluster mode the cluster (which also answers `worker`). */
 interface Scraper {

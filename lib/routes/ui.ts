@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify'
 import type { ExpvarRouteOptions, Reading } from '../../types/index.js'
-import type { CoreFormat } from '../collect.js'
+import type { CoreFormat } from '../format.js'
 import type { Registry } from '../registry.js'
 
 const require = createRequire(import.meta.url)

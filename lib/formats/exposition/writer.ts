@@ -1,5 +1,5 @@
 // The Prometheus exposition formats, text 0.0.4 and OpenMetrics 1.0.0, written from a scrape's readings.
-import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach } from '../../collect.js'
+import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach } from '../../format.js'
 import type { Families, MetricFamily, MetricSample } from '../../families.js'
 import { histogramSamples, isHistogramMap } from '../../histogram-samples.js'
 import { DEFAULT_LABEL, familyName, NameCache, namesOf } from './names.js'

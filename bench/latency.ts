@@ -3,29 +3,20 @@
 // metrics, as requests per second of server CPU. Each server runs in a process of its own
 // (fastify-metrics registers into prom-client's global registry: one app per process), forked
 // from this file with LATENCY_SERVER set.
-import autocannon from 'autocannon'
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Histogram } from 'prom-client'
 import type * as FastifyExpvar from '../index.js'
+import { compareCpu, type CpuTarget, report } from './measure.js'
 
 const shipped = await import(new URL('../dist/index.js', import.meta.url).href) as typeof FastifyExpvar
-
-/** A row as bench/run.ts reports it. */
-export interface LatencyRow {
-  readonly name: string
-  readonly measured: string
-  readonly target: string
-  readonly verdict: 'PASS' | 'MISS' | 'n/a'
-}
 
 const OBSERVE_CALLS = 2_000_000
 const MICRO_ROUNDS = 7
 const LOAD_ROUNDS = 9
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 2)
-const CONNECTIONS = 10
 const ROUTES = 50
 const LABELS = { method: 'GET', route: '/users/:id', status_code: '200' }
 
@@ -58,7 +49,7 @@ function compareLoops (ours: (n: number) => void, theirs: (n: number) => void): 
   return { ours: median(a), theirs: median(b), ratio: median(ratios) }
 }
 
-function benchObserve (report: (row: LatencyRow) => void): void {
+function benchObserve (): void {
   for (const labelled of [false, true]) {
     const ours = new shipped.HistogramVar(labelled ? { labels: Object.keys(LABELS) } : {})
     const theirs = new Histogram({ name: 'x', help: 'x', registers: [], ...(labelled ? { labelNames: Object.keys(LABELS) } : {}) })
@@ -97,49 +88,26 @@ async function start (app: App): Promise<Server> {
   }
 }
 
-/** Requests per second of the server's own CPU for a load on path; any error or non-2xx answer fails the run. */
-async function perCpuSecond (server: Server, path: string, seconds = LOAD_SECONDS): Promise<number> {
-  const before = await server.cpu()
-  const result = await autocannon({ url: server.url + path, connections: CONNECTIONS, duration: seconds })
-  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) throw new Error(`${path}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`)
-  return result.requests.total / (await server.cpu() - before) * 1e6
-}
-
-/** Two servers loaded in adjacent pairs, the order swapped each round: the median of the pairs' ratios, and of each. */
-async function compareCpu (ours: Server, theirs: Server, path: string): Promise<{ ratio: number, ours: number, theirs: number }> {
-  await perCpuSecond(ours, path, 1)
-  await perCpuSecond(theirs, path, 1)
-  const a: number[] = []
-  const b: number[] = []
-  const ratios: number[] = []
-  for (let r = 0; r < LOAD_ROUNDS; r++) {
-    const [x, y] = r % 2 === 0
-      ? [await perCpuSecond(ours, path), await perCpuSecond(theirs, path)]
-      : await (async () => { const y = await perCpuSecond(theirs, path); return [await perCpuSecond(ours, path), y] })()
-    a.push(x)
-    b.push(y)
-    ratios.push(x / y)
-  }
-  return { ratio: median(ratios), ours: median(a), theirs: median(b) }
-}
+/** A path of a server, with its process' CPU time. */
+const at = (server: Server, path: string): CpuTarget => ({ url: server.url + path, cpu: server.cpu })
 
 function figures ({ ratio: x, ours, theirs }: { ratio: number, ours: number, theirs: number }): string {
   return `${ratio(x)} (median ${count(ours)} vs ${count(theirs)} requests per CPU-second, ${(1e6 / ours).toFixed(1)} vs ${(1e6 / theirs).toFixed(1)} µs a request)`
 }
 
-async function benchRoutes (report: (row: LatencyRow) => void): Promise<void> {
+async function benchRoutes (): Promise<void> {
   const servers = new Map<App, Server>()
   try {
     for (const app of ['bare', 'ours', 'theirs', 'ours50', 'theirs50'] as const) servers.set(app, await start(app))
-    const at = (app: App): Server => servers.get(app) as Server
-    const vsTheirs = await compareCpu(at('ours'), at('theirs'), '/hello')
+    const to = (app: App): Server => servers.get(app) as Server
+    const vsTheirs = await compareCpu(at(to('ours'), '/hello'), at(to('theirs'), '/hello'), LOAD_ROUNDS, LOAD_SECONDS)
     report({
       name: 'hello route timed by the http builtin vs by fastify-metrics\' route metrics (histogram + summary), requests per second of server CPU',
       measured: figures(vsTheirs),
       target: '≥ 1.20×',
       verdict: vsTheirs.ratio >= 1.2 ? 'PASS' : 'MISS'
     })
-    const vsBare = await compareCpu(at('ours'), at('bare'), '/hello')
+    const vsBare = await compareCpu(at(to('ours'), '/hello'), at(to('bare'), '/hello'), LOAD_ROUNDS, LOAD_SECONDS)
     report({
       name: 'hello route timed by the http builtin vs the same app without the plugin, requests per second of server CPU',
       measured: figures(vsBare),
@@ -149,10 +117,10 @@ async function benchRoutes (report: (row: LatencyRow) => void): Promise<void> {
     // The same traffic on both 50-route apps first: every route has its series.
     for (const app of ['ours50', 'theirs50'] as const) {
       for (let i = 0; i < ROUTES; i++) {
-        for (let k = 0; k < 20; k++) await (await fetch(`${at(app).url}/r${i}/${k}`)).text()
+        for (let k = 0; k < 20; k++) await (await fetch(`${to(app).url}/r${i}/${k}`)).text()
       }
     }
-    const metrics = await compareCpu(at('ours50'), at('theirs50'), '/metrics')
+    const metrics = await compareCpu(at(to('ours50'), '/metrics'), at(to('theirs50'), '/metrics'), LOAD_ROUNDS, LOAD_SECONDS)
     report({
       name: `/metrics of an app with ${ROUTES} timed routes, ours vs fastify-metrics' (route metrics only), requests per second of server CPU`,
       measured: figures(metrics),
@@ -164,10 +132,10 @@ async function benchRoutes (report: (row: LatencyRow) => void): Promise<void> {
   }
 }
 
-/** Every latency row, reported through report. */
-export async function benchLatency (report: (row: LatencyRow) => void): Promise<void> {
-  benchObserve(report)
-  await benchRoutes(report)
+/** Every latency row. */
+export async function benchLatency (): Promise<void> {
+  benchObserve()
+  await benchRoutes()
 }
 
 /** One app of the comparison, listening; resolves to its origin. */

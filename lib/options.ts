@@ -5,7 +5,8 @@ import type { BuiltinName, ClusterOptions, CmdlineOptions, ExpvarRouteOptions, F
 import { BUILTIN_NAMES, PROMETHEUS_BUILTINS } from './builtins/index.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
 import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
-import { isTimeout, Registry, TIMEOUT_EXPECTED } from './registry.js'
+import { Registry } from './registry.js'
+import { isTimeout, TIMEOUT_EXPECTED } from './registry-checks.js'
 import { isDashboardFile } from './routes/ui.js'
 
 const DEFAULT_URL = '/debug/vars'

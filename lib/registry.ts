@@ -5,31 +5,18 @@ import { collect } from './collect.js'
 import type { CoreFormat, VarKind } from './format.js'
 import type { Entry, Registration } from './pull.js'
 import { isClassSyntax, normalizeDefinition } from './define.js'
-import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_NAME, FST_EXPVAR_INVALID_OPTION, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_META_CONFLICT, FST_EXPVAR_REENTRANT, FST_EXPVAR_WRONG_KIND } from './errors.js'
+import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR, FST_EXPVAR_META_CONFLICT, FST_EXPVAR_REENTRANT, FST_EXPVAR_WRONG_KIND } from './errors.js'
 import { ExpvarFormat } from './formats/expvar.js'
 import { facesOf } from './families.js'
 import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
 import { expositionFormat } from './formats/exposition/writer.js'
 import { callSite } from './call-site.js'
 import { describe, describeName } from './describe.js'
-import { WARNING_LOGGER } from './log.js'
+import { checkName, checkRegistryOptions, checkSelection, isFormat } from './registry-checks.js'
 import { checkMeta, combineMeta, conflict, NO_META } from './meta.js'
 import { FloatVar, FuncVar, IntVar, isVar, MapVar, StringVar } from './vars.js'
 import { HistogramVar, publishedMeta } from './histogram.js'
 import { givenHistogramMeta, settingsConflict } from './histogram-settings.js'
-
-const DEFAULT_COLLISIONS: Collisions = 'merge'
-const DEFAULT_TIMEOUT = 500
-// The longest delay a Node timer takes; a longer one would fire after 1 ms.
-const MAX_TIMEOUT = 2 ** 31 - 1
-export const TIMEOUT_EXPECTED = `a positive number of milliseconds up to ${MAX_TIMEOUT}`
-
-/** A timeout a Node timer keeps: the registry's and the cluster's. */
-export function isTimeout (value: unknown): value is number {
-  return typeof value === 'number' && value > 0 && value <= MAX_TIMEOUT
-}
-const COLLISIONS: readonly Collisions[] = ['merge', 'error']
-const REGISTRY_OPTIONS = ['collisions', 'timeout', 'logger']
 
 /** Go's handle classes, the kind each is, and how error messages name it: the one table of them. */
 const HANDLES = [
@@ -51,32 +38,6 @@ function article (kind: VarKind): string {
   return HANDLES.find((handle) => handle.kind === kind)?.article ?? 'a custom var'
 }
 
-/** Whether a value is a format the registry can scrape with: `{ id, open }`. */
-function isFormat (value: unknown): value is CoreFormat<unknown> {
-  if (typeof value !== 'object' || value === null) return false
-  const { id, open } = value as Record<string, unknown>
-  return typeof id === 'string' && typeof open === 'function'
-}
-
-function checkName (name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new FST_EXPVAR_INVALID_NAME(describeName(name))
-  }
-}
-
-/** The names to scrape, checked: undefined for all of them. Throws a coded error for anything else. */
-function checkSelection (options: unknown): readonly string[] | undefined {
-  if (options === undefined) return undefined
-  if (typeof options !== 'object' || options === null) {
-    throw new FST_EXPVAR_INVALID_VALUE('Registry.document', 'an options object { vars, log }', describe(options))
-  }
-  const { vars } = options as DocumentOptions
-  if (vars !== undefined && !(Array.isArray(vars) && vars.every((name) => typeof name === 'string'))) {
-    throw new FST_EXPVAR_INVALID_VALUE('Registry.document', 'vars as an array of names', Array.isArray(vars) ? 'an array with a name that is not a string' : describe(vars))
-  }
-  return vars
-}
-
 /** A set of published vars: what `fastify.expvar` is, and usable on its own. */
 export class Registry implements api.Registry {
   readonly #entries = new Map<string, Entry>()
@@ -94,21 +55,7 @@ export class Registry implements api.Registry {
   #reading = false
 
   constructor (options: RegistryOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new FST_EXPVAR_INVALID_OPTION('options', `expected an object { collisions, timeout, logger }, got ${describe(options)}`)
-    }
-    const unknown = Object.keys(options).find((key) => !REGISTRY_OPTIONS.includes(key))
-    if (unknown !== undefined) throw new FST_EXPVAR_INVALID_OPTION(unknown, `expected one of the options ${REGISTRY_OPTIONS.join(', ')}`)
-    const { collisions = DEFAULT_COLLISIONS, timeout = DEFAULT_TIMEOUT, logger = WARNING_LOGGER } = options
-    if (!COLLISIONS.includes(collisions)) {
-      throw new FST_EXPVAR_INVALID_OPTION('collisions', `expected 'merge' or 'error', got ${describe(collisions)}`)
-    }
-    if (!isTimeout(timeout)) {
-      throw new FST_EXPVAR_INVALID_OPTION('timeout', `expected ${TIMEOUT_EXPECTED}, got ${describe(timeout)}`)
-    }
-    if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
-      throw new FST_EXPVAR_INVALID_OPTION('logger', 'expected a logger with warn and error methods (pino, fastify.log)')
-    }
+    const { collisions, timeout, logger } = checkRegistryOptions(options)
     this.#collisions = collisions
     this.#timeout = timeout
     this.#log = logger

@@ -26,6 +26,42 @@ export const MAX_TEXT = constants.MAX_STRING_LENGTH
 const SLICE = 1 << 20
 
 /**
+ * The most nodes one value may have: objects, arrays, Map and Set entries and leaves, counted at
+ * every place they appear, so that an object referenced twice at each of 40 levels (2^40 places,
+ * a few hundred bytes of heap) counts what writing it would cost. A value past it is left out of
+ * the scrape with a RangeError, before its text is made. 2^20 takes a Buffer of 1,000,000 bytes
+ * (its toJSON's array) or an object of 500,000 numbers; a value within it costs about what
+ * JSON.stringify of it costs, and one past it at most the walk of 2^20 nodes.
+ */
+export const MAX_NODES = 1 << 20
+
+/** What is left of one value's node budget: every walker of a value takes one for each node it visits. */
+export interface NodeBudget { left: number }
+
+export function nodeBudget (): NodeBudget {
+  return { left: MAX_NODES }
+}
+
+/**
+ * The full writer's budget, with the text of every container it wrote and the nodes below it: an
+ * object met again (shared, not a cycle) is the same text, charged at once instead of walked
+ * again. A depth-40 DAG is refused after 21 containers, and a DAG within the bound is written at
+ * the cost of its distinct objects. Values are data: a getter of a shared object is read once.
+ */
+interface Writing extends NodeBudget {
+  readonly texts: Map<object, readonly [text: string, nodes: number]>
+}
+
+function writing (): Writing {
+  return { left: MAX_NODES, texts: new Map() }
+}
+
+/** Throws once a value has used its budget. */
+export function overBudget (): never {
+  throw new RangeError(`the value has more than ${MAX_NODES} nodes (objects, arrays, entries and leaves, counted at every place a shared one appears): too costly to write`)
+}
+
+/**
  * The length goRewrite's result will have, counted without building anything: each of <>& and
  * the line separators grows by five characters, each \b and \f escape by four. A text that
  * cannot fit is refused at once instead of after rewriting hundreds of megabytes.
@@ -91,7 +127,8 @@ export function numberJSON (n: number): string {
 export function writeJSON (value: unknown): string {
   // A string is quoted without JSON.stringify's copy: most need no escape at all.
   if (typeof value === 'string') return quote(value)
-  if (!isPlainData(value)) return write(value, [])
+  // The value is one node, and the check counts the rest; the writer counts again, from the start.
+  if (isPlainData(value, MAX_NODES - 1) === NOT_PLAIN) return write(value, [], writing())
   return writePlain(value)
 }
 
@@ -115,7 +152,7 @@ export function writeAgain (value: unknown, last: TextMemo | undefined): TextMem
   const inherits = hasInherited()
   if (!inherits && last !== undefined && last.tokens !== null && matches(value, last.tokens, 0) === last.tokens.length) return last
   if (typeof value === 'string') return { text: quote(value), tokens: [value] }
-  if (!isPlainData(value)) return { text: write(value, []), tokens: null }
+  if (isPlainData(value, MAX_NODES - 1) === NOT_PLAIN) return { text: write(value, [], writing()), tokens: null }
   const text = writePlain(value)
   // At most one token per character of the text: a long text's tokens would be one more array of
   // about that length, and an array past V8's limit aborts the process.
@@ -204,47 +241,58 @@ const GO_DIFFERS_IN_JSON = /[<>&\u2028\u2029]|\\[bf]/
 // Deeper than this, the value is left to the full writer, which tells a cycle from a deep value.
 const PLAIN_DEPTH = 32
 
+/** What a plain-data check returns for a value that is not plain data. */
+export const NOT_PLAIN = -1
+
 /**
  * A check that a value is plain JSON data: strings, booleans, null, the numbers `number` accepts,
  * and arrays and plain objects of those, without toJSON or then, at most PLAIN_DEPTH deep. The
  * document writer and the cluster's values (formats/values.ts) differ only in the numbers.
  * Reads every property once more than a writer would: values are data, not getters.
+ * Takes the nodes the value may have below itself (the caller counts the value) and returns what
+ * is left of them, or NOT_PLAIN; throws once they are used up. The count is a number passed along,
+ * not an object: the fast path allocates nothing, and an array's items are counted all at once.
  */
-export function plainDataCheck (number: (value: number) => boolean): (value: unknown) => boolean {
-  const isData = (value: unknown, depth: number): boolean => {
+export function plainDataCheck (number: (value: number) => boolean): (value: unknown, left: number) => number {
+  const data = (value: unknown, depth: number, left: number): number => {
     switch (typeof value) {
       case 'string':
       case 'boolean':
-        return true
+        return left
       case 'number':
-        return number(value)
+        return number(value) ? left : NOT_PLAIN
       case 'object':
-        return value === null || isContainer(value, depth)
+        return value === null ? left : container(value, depth, left)
       default:
-        return false
+        return NOT_PLAIN
     }
   }
-  const isContainer = (value: object, depth: number): boolean => {
-    if (depth === PLAIN_DEPTH) return false
+  const container = (value: object, depth: number, left: number): number => {
+    if (depth === PLAIN_DEPTH) return NOT_PLAIN
     const { toJSON, then } = value as { toJSON?: unknown, then?: unknown }
-    if (typeof toJSON === 'function' || typeof then === 'function') return false
+    if (typeof toJSON === 'function' || typeof then === 'function') return NOT_PLAIN
     if (Array.isArray(value)) {
       checkLength(value)
+      left -= value.length
+      if (left < 0) overBudget()
       // By index, as JSON.stringify reads arrays: a subclass's iterator may never end.
-      for (let i = 0; i < value.length; i++) {
-        if (!isData(value[i], depth + 1)) return false
-      }
-      return true
+      for (let i = 0; i < value.length && left >= 0; i++) left = data(value[i], depth + 1, left)
+      return left
     }
     const proto = Object.getPrototypeOf(value)
-    if (proto !== Object.prototype && proto !== null) return false
+    if (proto !== Object.prototype && proto !== null) return NOT_PLAIN
     // for-in, unlike Object.keys, allocates nothing; an inherited key is only one more to check.
     for (const key in value) {
-      if (!isData((value as Record<string, unknown>)[key], depth + 1)) return false
+      if (--left < 0) overBudget()
+      left = data((value as Record<string, unknown>)[key], depth + 1, left)
+      if (left < 0) return NOT_PLAIN
     }
-    return true
+    return left
   }
-  return (value) => isData(value, 0)
+  return (value, left) => {
+    if (left < 0) overBudget()
+    return data(value, 0, left)
+  }
 }
 
 /**
@@ -255,31 +303,40 @@ export function plainDataCheck (number: (value: number) => boolean): (value: unk
 // JSON.stringify prints integers from 2^53 on in their shortest form, not their digits.
 const isPlainData = plainDataCheck((n) => (n < EXACT && n > -EXACT) || !Number.isFinite(n))
 
-function write (value: unknown, ancestors: object[]): string {
+function write (value: unknown, ancestors: object[], budget: Writing): string {
+  if (--budget.left < 0) overBudget()
   switch (typeof value) {
     case 'number': return numberJSON(value)
     case 'string': return quote(value)
     case 'boolean': return value ? 'true' : 'false'
     case 'bigint': return value.toString()
-    case 'object': return value === null ? 'null' : writeReplaced(value, ancestors)
+    case 'object': return value === null ? 'null' : writeReplaced(value, ancestors, budget)
     default: return 'null'
   }
 }
 
 /** Writes an object through its toJSON, if it has one. */
-function writeReplaced (value: object, ancestors: object[]): string {
+function writeReplaced (value: object, ancestors: object[], budget: Writing): string {
   const toJSON = (value as { toJSON?: unknown }).toJSON
-  if (typeof toJSON !== 'function') return writeContainer(value, ancestors)
+  if (typeof toJSON !== 'function') return writeContainer(value, ancestors, budget)
   // As JSON.stringify does: what toJSON returns is written without asking it for toJSON again.
   const replaced: unknown = toJSON.call(value)
-  if (typeof replaced !== 'object' || replaced === null) return write(replaced, ancestors)
+  if (typeof replaced !== 'object' || replaced === null) return write(replaced, ancestors, budget)
   // A Buffer's toJSON makes an array of every byte: plain data, written at JSON.stringify's cost.
-  if (replaced !== value && isPlainData(replaced)) return writePlain(replaced)
-  return writeContainer(replaced, ancestors)
+  // Checked within what is left (toJSON's result is one node), and charged only when plain:
+  // otherwise the walk below counts it.
+  if (replaced !== value) {
+    const left = isPlainData(replaced, budget.left - 1)
+    if (left !== NOT_PLAIN) {
+      budget.left = left
+      return writePlain(replaced)
+    }
+  }
+  return writeContainer(replaced, ancestors, budget)
 }
 
 /** Writes an array, Map, Set, boxed primitive or object, item by item. */
-function writeContainer (value: object, ancestors: object[]): string {
+function writeContainer (value: object, ancestors: object[], budget: Writing): string {
   if (ancestors.includes(value)) throw new TypeError('the value contains a cycle')
   if (value instanceof Number) return numberJSON(value.valueOf())
   if (value instanceof String) return quote(value.valueOf())
@@ -287,17 +344,24 @@ function writeContainer (value: object, ancestors: object[]): string {
   if (typeof (value as { then?: unknown }).then === 'function') {
     throw new TypeError('the value contains a Promise; only the var itself may be async')
   }
+  const known = budget.texts.get(value)
+  if (known !== undefined) {
+    budget.left -= known[1]
+    if (budget.left < 0) overBudget()
+    return known[0]
+  }
+  const before = budget.left
   ancestors.push(value)
   let out: string
   if (Array.isArray(value)) {
-    out = writeArray(value, ancestors)
+    out = writeArray(value, ancestors, budget)
   } else if (value instanceof Map) {
-    out = writeMap(value, ancestors)
+    out = writeMap(value, ancestors, budget)
   } else if (value instanceof Set) {
     // Through Set's own forEach: a subclass's iterator may never end.
     const items: unknown[] = []
     Set.prototype.forEach.call(value, (item) => items.push(item))
-    out = writeArray(items, ancestors)
+    out = writeArray(items, ancestors, budget)
   } else {
     out = '{'
     let first = true
@@ -305,25 +369,26 @@ function writeContainer (value: object, ancestors: object[]): string {
       const item = (value as Record<string, unknown>)[key]
       // Methods and symbols are not data: left out, as JSON.stringify does. undefined is null.
       if (typeof item === 'function' || typeof item === 'symbol') continue
-      out += (first ? '' : ',') + quote(key) + ':' + write(item, ancestors)
+      out += (first ? '' : ',') + quote(key) + ':' + write(item, ancestors, budget)
       first = false
     }
     out += '}'
   }
   ancestors.pop()
+  budget.texts.set(value, [out, before - budget.left])
   return out
 }
 
-function writeArray (items: readonly unknown[], ancestors: object[]): string {
+function writeArray (items: readonly unknown[], ancestors: object[], budget: Writing): string {
   checkLength(items)
   let out = '['
   for (let i = 0; i < items.length; i++) {
-    out += (i === 0 ? '' : ',') + write(items[i], ancestors)
+    out += (i === 0 ? '' : ',') + write(items[i], ancestors, budget)
   }
   return out + ']'
 }
 
-function writeMap (map: Map<unknown, unknown>, ancestors: object[]): string {
+function writeMap (map: Map<unknown, unknown>, ancestors: object[], budget: Writing): string {
   // Go's encoding/json sorts map keys; a JS Map is written the same way. Keys are strings on the
   // wire, so 1 and '1' are one key: the later entry wins, as it would in an object.
   const byKey = new Map<string, unknown>()
@@ -333,7 +398,7 @@ function writeMap (map: Map<unknown, unknown>, ancestors: object[]): string {
   let out = '{'
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string
-    out += (i === 0 ? '' : ',') + quote(key) + ':' + write(byKey.get(key), ancestors)
+    out += (i === 0 ? '' : ',') + quote(key) + ':' + write(byKey.get(key), ancestors, budget)
   }
   return out + '}'
 }

@@ -428,15 +428,20 @@ test('a worker\'s var that cannot be sent as values is left out and logged there
   const cluster = new FakeCluster()
   const aggregator = relay(cluster as unknown as RelayCluster)
   t.teardown(() => aggregator.stop())
-  const [asker, sibling] = await Promise.all([1, 2].map((id) => workerApp(t, cluster, id, { cluster: true }))) as [Awaited<ReturnType<typeof workerApp>>, Awaited<ReturnType<typeof workerApp>>]
+  const [asker, sibling] = await Promise.all([1, 2].map((id) => workerApp(t, cluster, id, { cluster: true }, 30_000))) as [Awaited<ReturnType<typeof workerApp>>, Awaited<ReturnType<typeof workerApp>>]
   asker.app.expvar.int('hits').add(1)
   sibling.app.expvar.int('hits').add(2)
   sibling.app.expvar.register('cycle', () => { const o: Record<string, unknown> = {}; o.self = o; return o })
   sibling.app.expvar.register('nested', () => ({ p: Promise.resolve(1) }))
+  // Past the bound on a value's nodes (docs/document.md): copied by the full walker (depth 40), or refused by the plain-data check (depth 24).
+  const dag = (depth: number): unknown => { let v: unknown = 1; for (let i = 0; i < depth; i++) v = { a: v, b: v }; return v }
+  sibling.app.expvar.register('deep', () => dag(40))
+  sibling.app.expvar.register('wide', () => dag(24))
   await tick(); await tick()
   for (let i = 0; i < 2; i++) t.same(JSON.parse(await asker.view.document(undefined, undefined) as string), { cluster: { workers: 2, answered: 2, missing: [], relay: true }, hits: 3 })
   t.same(logsFor(sibling.logs, 'cycle', ERROR).length, 1, 'logged once, by the worker whose var it is')
   t.match(logsFor(sibling.logs, 'nested', ERROR)[0]?.err?.message, /Promise/)
+  for (const name of ['deep', 'wide']) t.match(logsFor(sibling.logs, name, ERROR).map((line) => line.err?.message), [/^the value has more than 1048576 nodes/], `${name}: logged once`)
 })
 
 test('cluster metrics: every worker\'s samples under one family each, labelled worker, valid for promtool', async (t) => {

@@ -88,7 +88,7 @@ test('a sparse array with index 1e9 is refused at once, as JSON.stringify refuse
 
 test('a Buffer is written as JSON.stringify writes it', async (t) => {
   const { registry } = recording()
-  const buffer = Buffer.alloc(1 << 20, 7)
+  const buffer = Buffer.alloc(1_000_000, 7)
   registry.register('buffer', () => buffer)
   registry.register('nested', () => ({ buffer: buffer.subarray(0, 3), n: 2n ** 64n }))
   t.same(await registry.snapshot(), { buffer: JSON.parse(JSON.stringify(buffer)), nested: { buffer: { type: 'Buffer', data: [7, 7, 7] }, n: 18446744073709552000 } })
@@ -207,4 +207,78 @@ test('the document\'s quoted-name cache is rebuilt when names go, and the names 
   t.equal(await registry.document(), '{\n"v0": 0\n}\n')
   registry.register('v1', () => 1)
   t.equal(await registry.document(), '{\n"v0": 0,\n"v1": 1\n}\n')
+})
+
+// The documented bounds on the work one value may cost (docs/document.md, docs/prometheus.md):
+// its nodes in the document and the cluster, its entries in the exposition, counted at every place.
+const MAX_NODES = 2 ** 20
+const MAX_ENTRIES = 2 ** 14
+
+/** An object referenced twice at each of `depth` levels: a few hundred bytes, 2^depth places. */
+function dag (depth: number, leaf: unknown = 1): unknown {
+  let value = leaf
+  for (let i = 0; i < depth; i++) value = { a: value, b: value }
+  return value
+}
+
+test('a value with more nodes than the bound is left out of every format and logged once; the rest is served', async (t) => {
+  const { registry, failures } = recording()
+  // Depth 40 is written by the full writer (deeper than the plain-data check goes), depth 24 fails
+  // the plain-data check itself; a Map holds one.
+  registry.register('deep', () => dag(40))
+  registry.register('wide', () => dag(24))
+  registry.register('member', () => new Map([['x', dag(40)]]))
+  registry.int('ok').add(1)
+  t.equal(await registry.document(), '{\n"ok": 1\n}\n', 'the document has the rest')
+  t.equal(await registry.metrics(), '# HELP ok expvar ok\n# TYPE ok untyped\nok 1\n', 'so has the exposition')
+  t.same(failures.map(([name]) => name).sort(), ['deep', 'member', 'wide'], 'each logged once over two scrapes')
+  for (const [, message] of failures) t.match(message, `RangeError: the value has more than ${MAX_NODES} nodes`)
+})
+
+test('a value of as many nodes as the bound is written; one more is left out', async (t) => {
+  const { registry, failures } = recording()
+  // An array is one node and each item another.
+  registry.register('fits', () => new Array(MAX_NODES - 1).fill(0))
+  registry.register('over', () => new Array(MAX_NODES).fill(0))
+  // A toJSON's result is checked within what is left: the object, what toJSON returns, its array and n.
+  registry.register('replaced', () => ({ toJSON: () => ({ list: new Array(MAX_NODES - 4).fill(0), n: 1n }) }))
+  registry.register('replacedOver', () => ({ toJSON: () => ({ list: new Array(MAX_NODES).fill(0), n: 1n }) }))
+  const doc = JSON.parse(await registry.document()) as Record<string, unknown[]>
+  t.same(Object.keys(doc), ['fits', 'replaced'])
+  t.equal(doc.fits?.length, MAX_NODES - 1)
+  t.same(failures.map(([name]) => name), ['over', 'replacedOver'])
+})
+
+test('a shared object is written at every place it appears, and its nodes are counted at each', async (t) => {
+  const { registry, failures } = recording()
+  // Under a Map, so that the full writer (not JSON.stringify) writes the shared objects.
+  const shared = { n: 1n, list: [1, 2] }
+  registry.register('twice', () => new Map<string, unknown>([['x', shared], ['y', { again: shared }]]))
+  // 2^19 leaves and 2^19 - 1 objects below the Map and its entry: the bound exactly.
+  registry.register('fits', () => new Map([['x', dag(19)]]))
+  registry.register('over', () => new Map([['x', dag(19)], ['y', 1]]))
+  const doc = JSON.parse(await registry.document()) as Record<string, unknown>
+  t.same(doc.twice, { x: { n: 1, list: [1, 2] }, y: { again: { n: 1, list: [1, 2] } } })
+  t.same(doc.fits, { x: JSON.parse(JSON.stringify(dag(19))) })
+  t.same(failures.map(([name]) => name), ['over'])
+})
+
+test('the exposition walks at most its bound of entries in a value that is not a Map handle\'s', async (t) => {
+  const { registry, failures } = recording()
+  const numbers = (count: number): Record<string, number> => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, i]))
+  registry.register('fits', () => ({ inner: numbers(MAX_ENTRIES - 1) }))
+  registry.register('over', () => ({ inner: numbers(MAX_ENTRIES) }))
+  // A DAG of 2^15 places and a few hundred bytes.
+  registry.register('dag', () => dag(14))
+  // A Map handle's keys are one family's samples: not bounded by it.
+  const map = registry.map('hits')
+  for (let i = 0; i < MAX_ENTRIES + 1; i++) map.add(`k${i}`, 1)
+  const text = await registry.metrics()
+  t.equal(text.split('\n').filter((line) => line.startsWith('fits_inner_k')).length, MAX_ENTRIES - 1)
+  t.equal(text.split('\n').filter((line) => line.startsWith('hits{')).length, MAX_ENTRIES + 1)
+  t.notOk(/^(over|dag)_/m.test(text), 'the others are left out')
+  t.same(failures.map(([name]) => name).sort(), ['dag', 'over'])
+  for (const [, message] of failures) t.match(message, `RangeError: the value has more than ${MAX_ENTRIES} entries`)
+  const doc = JSON.parse(await registry.document()) as Record<string, unknown>
+  t.same(Object.keys(doc), ['dag', 'fits', 'hits', 'over'], 'the document has them all')
 })

@@ -1,7 +1,7 @@
 // The scrape core's values as plain JSON data: what a cluster worker sends its siblings over IPC.
 import type { VarKind, VarMeta } from '../../types/index.js'
 import type { CoreFormat, Reading } from '../format.js'
-import { checkLength, plainDataCheck } from '../json.js'
+import { checkLength, MAX_NODES, nodeBudget, NOT_PLAIN, overBudget, plainDataCheck } from '../json.js'
 import { put } from '../merge.js'
 import { NO_META } from '../meta.js'
 
@@ -47,8 +47,10 @@ class Plain {
   readonly exact: Exact[] = []
   readonly #path: (string | number)[] = []
   readonly #ancestors: object[] = []
+  readonly #budget = nodeBudget()
 
   value (value: unknown): unknown {
+    if (--this.#budget.left < 0) overBudget()
     switch (typeof value) {
       case 'number':
         return Number.isFinite(value) ? value : this.#inexact(String(value))
@@ -134,7 +136,7 @@ function toWire (reading: Reading): WireReading {
   const { name, kind, meta } = reading
   const wire: { name: string, kind: VarKind, meta?: VarMeta, value: unknown, exact?: readonly Exact[] } = { name, kind, value: reading.value }
   if (meta !== NO_META) wire.meta = meta
-  if (!isWireData(reading.value)) {
+  if (isWireData(reading.value, MAX_NODES - 1) === NOT_PLAIN) {
     const plain = new Plain()
     wire.value = plain.value(reading.value)
     if (plain.exact.length > 0) wire.exact = plain.exact

@@ -19,19 +19,30 @@ function isWalked (value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Set) && !ArrayBuffer.isView(value)
 }
 
+/**
+ * The most entries (keys of objects and Maps, counted at every place a shared one appears) the
+ * walk reads in one value that is not a Map handle's. Lower than the document's bound (MAX_NODES
+ * in lib/json.ts): each numeric leaf becomes a family of its own, with its HELP and TYPE lines and
+ * a name made from its path, many times what the document spends on it: 2^14 of them are about
+ * 1.1 MB of text (docs/prometheus.md). A Map handle's keys are one family's samples, not bounded here.
+ */
+export const MAX_ENTRIES = 1 << 14
+
 export function tokensOf (value: unknown): Token[] {
   const n = numeric(value)
   if (n !== undefined) return [n]
   const out: Token[] = []
-  if (isWalked(value)) walk(value, [], out, [])
+  if (isWalked(value)) walk(value, [], out, [], MAX_ENTRIES)
   return out
 }
 
-function walk (value: object, path: string[], out: Token[], ancestors: unknown[]): void {
+/** Walks value's entries within `left` of them; returns what is left. */
+function walk (value: object, path: string[], out: Token[], ancestors: unknown[], left: number): number {
   if (ancestors.includes(value)) throw new TypeError(`the value has a cycle at ${path.join('.')}`)
   ancestors.push(value)
   const entries: Iterable<[unknown, unknown]> = value instanceof Map ? value.entries() : Object.entries(value)
   for (const [key, child] of entries) {
+    if (--left < 0) throw new RangeError(`the value has more than ${MAX_ENTRIES} entries (keys, counted at every place a shared object appears), each number a family of its own: too costly to expose (a Map handle's keys are one family)`)
     const name = String(key)
     const n = numeric(child)
     if (n !== undefined) {
@@ -39,12 +50,13 @@ function walk (value: object, path: string[], out: Token[], ancestors: unknown[]
     } else if (isWalked(child)) {
       path.push(name)
       out.push(name, ENTER)
-      walk(child, path, out, ancestors)
+      left = walk(child, path, out, ancestors, left)
       out.push(LEAVE)
       path.pop()
     }
   }
   ancestors.pop()
+  return left
 }
 
 /** A Map's samples, flat: each key with a numeric value, then the value. */

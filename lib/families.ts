@@ -7,17 +7,32 @@ export interface MetricFamily {
   readonly type: 'counter' | 'gauge' | 'untyped' | 'histogram'
   readonly help: string
   readonly samples: readonly MetricSample[]
+  /**
+   * The object the samples were made from, and from nothing else (a histogram's value, the same
+   * object while nothing was observed): a builtin's families of the next scrape return this family
+   * again, as it is, while the object is the same (keptFamily()).
+   */
+  readonly from?: object
 }
 
 export interface MetricSample {
   /** A histogram's `_bucket`, `_sum` or `_count`; nothing for the other types. */
   readonly suffix?: '_bucket' | '_sum' | '_count'
   readonly labels?: Readonly<Record<string, string>>
+  /**
+   * A `_bucket` sample's upper bound, its `le` label, written after `labels`: a histogram's
+   * samples of one label set share one `labels` object, whose text the writer makes once.
+   */
+  readonly le?: string
   readonly value: number | bigint
 }
 
-/** A value's families: how a builtin's value becomes prom-client's families. */
-export type Families = (value: unknown) => MetricFamily[]
+/**
+ * A value's families: how a builtin's value becomes prom-client's families. `last` is what the
+ * same builtin's reading gave at the previous scrape of the same format (undefined at the first,
+ * and in a cluster's readings): a family made from an unchanged object may be returned again.
+ */
+export type Families = (value: unknown, last?: readonly MetricFamily[]) => MetricFamily[]
 
 /**
  * What a builtin's var carries beside its value, under the BUILTIN key: its families in the metrics
@@ -47,6 +62,17 @@ export function field (value: unknown, ...path: string[]): unknown {
     at = (at as Record<string, unknown>)[key]
   }
   return at
+}
+
+/**
+ * The last scrape's family at index when it was made from the same object (a family's `from`),
+ * else a new one, from the object, by make(): an unchanged histogram's samples are not made again.
+ */
+export function keptFamily (last: readonly MetricFamily[] | undefined, index: number, from: unknown, make: (from: unknown) => MetricFamily): MetricFamily {
+  const old = last?.[index]
+  if (old?.from !== undefined && old.from === from) return old
+  const family = make(from)
+  return typeof from === 'object' && from !== null ? { ...family, from } : family
 }
 
 /** A one-sample family of a builtin (a field that is not a number gives no sample). */

@@ -26,15 +26,32 @@ function boundsOf (buckets: Record<string, unknown>): [number, string][] {
  */
 export function histogramSamples (value: unknown, labels: readonly string[]): MetricSample[] {
   const samples: MetricSample[] = []
+  // Every leaf of a HistogramVar has the same bucket keys in the same order: sorted once.
+  let keys: readonly string[] = []
+  let order: readonly string[] = []
   for (const [path, leaf] of leavesOf(value, labels.length)) {
     const set: Record<string, string> = {}
     for (let i = 0; i < labels.length; i++) put(set, labels[i] as string, path[i] as string)
     // A leaf as a HistogramVar writes it: a value of another shape throws here, and the format leaves the var out.
     const buckets = leaf.buckets as Record<string, unknown>
-    for (const [, le] of boundsOf(buckets)) samples.push({ suffix: '_bucket', labels: { ...set, le }, value: buckets[le] as number })
+    const own = Object.keys(buckets)
+    if (!sameKeys(own, keys)) {
+      keys = own
+      order = boundsOf(buckets).map(([, key]) => key)
+    }
+    // One label set object for all of a leaf's samples: the writer writes its labels once per leaf.
+    for (const le of order) samples.push({ suffix: '_bucket', labels: set, le, value: buckets[le] as number })
     samples.push({ suffix: '_sum', labels: set, value: leaf.sum as number }, { suffix: '_count', labels: set, value: leaf.count as number })
   }
   return samples
+}
+
+function sameKeys (a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return false
+  }
+  return true
 }
 
 /** Whether a value is one label set's counts as the document writes them: count, sum and buckets up to `+Inf`. */

@@ -1,7 +1,7 @@
 // The `gc` var: every garbage collection's pause in a histogram by kind, prom-client's nodejs_gc_duration_seconds.
 import type { FastifyPluginAsync } from 'fastify'
 import { constants, PerformanceObserver, type NodeGCPerformanceDetail, type PerformanceEntry } from 'node:perf_hooks'
-import type { Families } from '../families.js'
+import { type Families, keptFamily, type MetricFamily } from '../families.js'
 import { HistogramVar } from '../histogram.js'
 import { histogramSamples, isHistogramLeaf, mergeHistograms } from '../histogram-samples.js'
 import { isPlainObject } from '../merge.js'
@@ -57,10 +57,12 @@ class GcHistogram extends HistogramVar<'kind'> {
  * gc in the exposition formats: one histogram family, a `kind` label per kind seen, each kind's
  * buckets in bound order, `_sum` and `_count` (as any HistogramVar's).
  */
-const gcFamilies: Families = (value) => {
+const gcFamilies: Families = (value, last) => [keptFamily(last, 0, value, gcFamily)]
+
+function gcFamily (value: unknown): MetricFamily {
   // A kind merged in from a user's var that is not a histogram's counts is left out: no histogram without its +Inf bucket.
   const kinds = isPlainObject(value) ? Object.fromEntries(Object.entries(value).filter(([, leaf]) => isHistogramLeaf(leaf))) : {}
-  return [{ name: 'nodejs_gc_duration_seconds', type: 'histogram', help: HELP + ' (gc).', samples: histogramSamples(kinds, ['kind']) }]
+  return { name: 'nodejs_gc_duration_seconds', type: 'histogram', help: HELP + ' (gc).', samples: histogramSamples(kinds, ['kind']) }
 }
 
 /**

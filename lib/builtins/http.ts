@@ -5,7 +5,7 @@ import fp from 'fastify-plugin'
 import type { ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { ExpvarRouteOptions, Var } from '../../types/index.js'
-import { type Families, field, type MetricSample, single } from '../families.js'
+import { type Families, field, keptFamily, type MetricFamily, type MetricSample, single } from '../families.js'
 import { combine } from '../cluster/aggregate.js'
 import { HistogramVar, PUBLISHED, RECORD, SERIES } from '../histogram.js'
 import { histogramSamples, mergeHistograms } from '../histogram-samples.js'
@@ -48,7 +48,7 @@ class HttpCounters {
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx']
 
 /** http in the exposition formats: counters, the responses by status class as a label, and fastify-metrics' route histogram. */
-const httpFamilies: Families = (value) => [
+const httpFamilies: Families = (value, last) => [
   single('http_requests', 'counter', 'Requests received (http requests).', field(value, 'requests')),
   single('http_requests_in_flight', 'gauge', 'Requests received and not yet answered (http inFlight).', field(value, 'inFlight')),
   single('http_requests_aborted', 'counter', 'Requests whose client went away before the answer (http aborted).', field(value, 'aborted')),
@@ -58,13 +58,18 @@ const httpFamilies: Families = (value) => [
     help: 'Responses sent, by status class (http responses).',
     samples: STATUS_CLASSES.map((status): MetricSample => ({ labels: { class: status }, value: field(value, 'responses', status) as number }))
   },
-  {
+  // The durations' value is the same object while no request was timed: the same family.
+  keptFamily(last, 4, field(value, 'duration'), durationFamily)
+]
+
+function durationFamily (duration: unknown): MetricFamily {
+  return {
     name: 'http_request_duration_seconds',
     type: 'histogram',
     help: 'Request duration in seconds, by method, route pattern and status code (http duration).',
-    samples: histogramSamples(field(value, 'duration'), DURATION_LABELS)
+    samples: histogramSamples(duration, DURATION_LABELS)
   }
-]
+}
 
 // Set on each response in the hook, read when it closes: when the request came, and the route it
 // is timed under, or null for a route that is not timed. On the response, so that the listener

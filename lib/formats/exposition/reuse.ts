@@ -1,5 +1,5 @@
 // The exposition's memory of its last scrape: a family, a plan and a chunk of text reused when their inputs are the same.
-import type { MetricFamily } from '../../families.js'
+import type { Families, MetricFamily, MetricSample } from '../../families.js'
 import type { Token } from './tokens.js'
 
 /** A family as one reading writes it: its header and sample lines, and the names its lines use. */
@@ -37,12 +37,20 @@ interface Memo {
   readonly rendered: readonly Rendered[]
 }
 
+/** What a builtin's reading became at the last scrape, and by which builtin's families. */
+export interface BuiltinMemo {
+  readonly families: Families
+  readonly rendered: readonly Rendered[]
+}
+
 /** Where each family of the output gets its header and lines: indexes of the readings' families. */
 export type Plan = readonly (readonly (readonly [reading: number, family: number])[])[]
 
 /** A format's memory of its last scrape: each ordinary var's families, and how the readings' families became the output. */
 export class ExpositionMemo {
   readonly vars = new Map<string, Memo>()
+  /** Each builtin's families as written at the last scrape: an unchanged family is the same text. */
+  readonly builtins = new Map<string, BuiltinMemo>()
   /** The last scrape's readings' families, in order, and the output and clashes they made. */
   added: readonly (readonly Rendered[])[] = []
   plan: Plan = []
@@ -70,6 +78,37 @@ export function sameShape (a: readonly Rendered[], b: readonly Rendered[]): bool
     const x = a[i] as Rendered
     const y = b[i] as Rendered
     if (x.owner !== y.owner || x.family.name !== y.family.name || x.family.type !== y.family.type) return false
+  }
+  return true
+}
+
+function sameLabels (a: MetricSample['labels'], b: MetricSample['labels']): boolean {
+  if (a === b) return true
+  if (a === undefined || b === undefined) return false
+  const names = Object.keys(a)
+  const others = Object.keys(b)
+  if (names.length !== others.length) return false
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string
+    if (name !== others[i] || a[name] !== b[name]) return false
+  }
+  return true
+}
+
+/**
+ * Whether two families write the same text: the same name, type, help and samples, each with the
+ * same suffix, labels in the same order and value (a builtin's families are new objects at every
+ * scrape; a NaN is never the same, and is written again).
+ */
+export function sameFamily (a: MetricFamily, b: MetricFamily): boolean {
+  if (a === b) return true
+  if (a.name !== b.name || a.type !== b.type || a.help !== b.help || a.samples.length !== b.samples.length) return false
+  // Made from two different objects (a histogram's value after an observation): written again, not compared.
+  if (a.from !== undefined && b.from !== undefined) return false
+  for (let i = 0; i < a.samples.length; i++) {
+    const x = a.samples[i] as MetricSample
+    const y = b.samples[i] as MetricSample
+    if (x.value !== y.value || x.suffix !== y.suffix || x.le !== y.le || !sameLabels(x.labels, y.labels)) return false
   }
   return true
 }

@@ -3,7 +3,7 @@ import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach } 
 import type { Families, MetricFamily, MetricSample } from '../../families.js'
 import { histogramSamples, isHistogramMap } from '../../histogram-samples.js'
 import { DEFAULT_LABEL, familyName, NameCache, namesOf } from './names.js'
-import { ExpositionMemo, type Plan, type Rendered, sameShape, sameSources, sameTokens, writeChunk, type Written, CHUNK, type Chunk } from './reuse.js'
+import { ExpositionMemo, type Plan, type Rendered, sameFamily, sameShape, sameSources, sameTokens, writeChunk, type Written, CHUNK, type Chunk } from './reuse.js'
 import { ENTER, LEAVE, mapTokens, type Token, tokensOf } from './tokens.js'
 
 /** The part of a scrape's reading this format reads. */
@@ -50,15 +50,18 @@ export function formatValue (value: number | bigint): string {
   return Number.isInteger(value) && Math.abs(value) >= 2 ** 53 ? BigInt(value).toString() : String(value)
 }
 
-function writeLabels (labels: Readonly<Record<string, string>> | undefined, constant: Readonly<Record<string, string>> | undefined): string {
+/** A label set's pairs, comma-separated, without the braces ('' for none). */
+function labelPairs (set: Readonly<Record<string, string>> | undefined): string {
   let out = ''
-  for (const set of [labels, constant]) {
-    if (set === undefined) continue
-    for (const name of Object.keys(set)) {
-      out += (out === '' ? '' : ',') + name + '="' + (set[name] as string).replace(LABEL_ESCAPE, escape) + '"'
-    }
+  if (set === undefined) return out
+  for (const name of Object.keys(set)) {
+    out += (out === '' ? '' : ',') + name + '="' + (set[name] as string).replace(LABEL_ESCAPE, escape) + '"'
   }
-  return out === '' ? '' : '{' + out + '}'
+  return out
+}
+
+function comma (a: string, b: string): string {
+  return a === '' ? b : b === '' ? a : a + ',' + b
 }
 
 /** Whether a reading is read as a Map: one family, a sample per key. */
@@ -133,9 +136,16 @@ function flat (text: string): string {
   return text
 }
 
-/** A family written for one reading. */
-function render (family: MetricFamily, owner: string, labels: ExpositionReading['labels'], openmetrics: boolean): Rendered {
-  return { family, owner, names: namesOf(family), header: flat(writeHeader(family, openmetrics)), lines: flat(writeSamples(family, labels)) }
+/** A family written for one reading; the header of old, the same family's last text, when its name, type and help are the same. */
+function render (family: MetricFamily, owner: string, labels: ExpositionReading['labels'], openmetrics: boolean, old?: Rendered): Rendered {
+  const same = old !== undefined && old.family.name === family.name && old.family.type === family.type && old.family.help === family.help
+  return {
+    family,
+    owner,
+    names: same ? old.names : namesOf(family),
+    header: same ? old.header : flat(writeHeader(family, openmetrics)),
+    lines: flat(writeSamples(family, labels))
+  }
 }
 
 /** The first family of a reading whose names an earlier one took (or that takes a name twice), with the taker. */
@@ -167,10 +177,30 @@ export function openExposition<R extends ExpositionReading> (options: Exposition
   const readings: R[] = []
   const added: (readonly Rendered[])[] = []
   let read = 0
+  /**
+   * A builtin's families, written; each one that writes the same text as at the last scrape is
+   * the last one's (and all of them the last array when none changed), so that its chunk is kept.
+   */
+  const builtinRendered = (reading: R, families: Families): readonly Rendered[] => {
+    // Constant labels (a cluster's) vary by reading: only a registry's own readings are kept.
+    const keep = reading.labels === undefined ? memo?.builtins : undefined
+    const kept = keep?.get(reading.name)
+    const last = kept?.families === families ? kept.rendered : undefined
+    const made = families(reading.value, last?.map((old) => old.family))
+    let changed = last === undefined || last.length !== made.length
+    const mine = made.map((family, i) => {
+      const old = last?.[i]
+      if (old !== undefined && sameFamily(old.family, family)) return old
+      changed = true
+      return render(family, `builtin ${reading.name}\0${family.name}`, reading.labels, openmetrics, old)
+    })
+    if (!changed) return last as readonly Rendered[]
+    keep?.set(reading.name, { families, rendered: mine })
+    return mine
+  }
   /** A reading's families, written; an ordinary var's reused from the last scrape when its inputs are the same. */
   const rendered = (reading: R): readonly Rendered[] => {
-    const builtin = reading.builtin?.families(reading.value)
-    if (builtin !== undefined) return builtin.map((family) => render(family, `builtin ${reading.name}\0${family.name}`, reading.labels, openmetrics))
+    if (reading.builtin !== undefined) return builtinRendered(reading, reading.builtin.families)
     const { kind, value, meta: { help, type, label } } = reading
     const map = isMap(reading)
     // Constant labels (a cluster's) vary by reading: only a registry's own readings are kept.
@@ -179,14 +209,14 @@ export function openExposition<R extends ExpositionReading> (options: Exposition
     const same = last !== undefined && last.kind === kind && last.map === map && last.help === help && last.type === type && last.label === label
     // A HistogramVar's value is the same object while nothing was observed: the same text.
     if (same && last.histogram && last.value === value) return last.rendered
+    // A Map's own value is frozen while unchanged: the same one again has the same keys and numbers.
+    if (same && !last.histogram && map && last.value === value && Object.isFrozen(value)) return last.rendered
     const histogram = histogramFamily(reading, namespace, names)
     if (histogram !== undefined) {
       const mine = [render(histogram, reading.name, reading.labels, openmetrics)]
       keep?.set(reading.name, { kind, map, help, type, label, value, tokens: [], histogram: true, rendered: mine })
       return mine
     }
-    // A Map's own value is frozen while unchanged: the same one again has the same keys and numbers.
-    if (same && !last.histogram && map && last.value === value && Object.isFrozen(value)) return last.rendered
     const tokens = map ? mapTokens(value as object) : tokensOf(value)
     if (same && !last.histogram && sameTokens(last.tokens, tokens)) return last.rendered
     const mine = varFamilies(reading, tokens, namespace, names).map(([family, owner]) => render(family, owner, reading.labels, openmetrics))
@@ -219,6 +249,7 @@ export function openExposition<R extends ExpositionReading> (options: Exposition
       memo.plan = plan
       memo.clashes = clashes
       // Names come and go: the memo never outgrows the vars by much.
+      // (memo.builtins holds one entry per builtin of the table at most: it needs no bound.)
       if (memo.vars.size > 2 * read + 64) memo.vars.clear()
     }
     // The first var keeps a name: a second family of it would make the whole scrape invalid.
@@ -281,11 +312,21 @@ function writeHeader (family: MetricFamily, openmetrics: boolean): string {
 
 function writeSamples (family: MetricFamily, constant: Readonly<Record<string, string>> | undefined): string {
   let out = ''
+  // The constant labels come last on every line; a label set shared by consecutive samples (a
+  // histogram's leaf) is written once.
+  const tail = labelPairs(constant)
+  let set: MetricSample['labels'] | null = null
+  let pairs = ''
   for (const sample of family.samples) {
     // A builtin's field that is not a number (a merged user value) has no sample.
     if (typeof sample.value !== 'number' && typeof sample.value !== 'bigint') continue
     const suffix = family.type === 'counter' ? '_total' : sample.suffix ?? ''
-    out += family.name + suffix + writeLabels(sample.labels, constant) + ' ' + formatValue(sample.value) + '\n'
+    if (sample.labels !== set) {
+      set = sample.labels
+      pairs = labelPairs(set)
+    }
+    const all = comma(sample.le === undefined ? pairs : comma(pairs, 'le="' + sample.le.replace(LABEL_ESCAPE, escape) + '"'), tail)
+    out += family.name + suffix + (all === '' ? '' : '{' + all + '}') + ' ' + formatValue(sample.value) + '\n'
   }
   return out
 }

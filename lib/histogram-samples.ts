@@ -1,7 +1,8 @@
 // A histogram's readings for the formats and the cluster: its document value as Prometheus samples, and several workers' values added.
 import type { HistogramLeaf, ReadingMeta } from '../types/index.js'
 import type { MetricSample } from './families.js'
-import { leafOf } from './histogram-series.js'
+import { leafJSON, leafOf } from './histogram-series.js'
+import { quote } from './json.js'
 import { isPlainObject, put } from './merge.js'
 
 /** A histogram document's leaves with the label values above each, in order, walking `depth` levels of labels. */
@@ -70,12 +71,20 @@ function boundsKey (leaf: Record<string, unknown>): string | undefined {
   return isHistogramLeaf(leaf) ? boundsOf(leaf.buckets).map(([, key]) => key).join(' ') : undefined
 }
 
+/** One histogram's values added: the value, its text as a HistogramVar writes it, and the values left out. */
+export interface Merged {
+  readonly value: unknown
+  /** Buckets in bound order and label values sorted as strings, which a plain object's own key order would not keep. */
+  readonly text: string
+  readonly skipped: number[]
+}
+
 /**
  * Several processes' values of one histogram as one: per label set, counts, sums and buckets
  * added, the quantiles estimated again from the added buckets. The first value with observations
  * sets the bounds; the indexes of values whose bounds differ are `skipped`, their counts left out.
  */
-export function mergeHistograms (values: readonly unknown[], depth: number): { value: unknown, skipped: number[] } {
+export function mergeHistograms (values: readonly unknown[], depth: number): Merged {
   const bySet = new Map<string, { path: string[], leaves: Record<string, unknown>[] }>()
   const skipped: number[] = []
   let bounds: string | undefined
@@ -95,10 +104,12 @@ export function mergeHistograms (values: readonly unknown[], depth: number): { v
     }
   }
   const out: Record<string, unknown> = {}
+  const texts = new Map<object, string>()
   for (const id of [...bySet.keys()].sort()) {
     const { path, leaves } = bySet.get(id) as { path: string[], leaves: Record<string, unknown>[] }
-    const leaf = addLeaves(leaves)
-    if (path.length === 0) return { value: leaf, skipped }
+    const [leaf, text] = addLeaves(leaves)
+    if (path.length === 0) return { value: leaf, text, skipped }
+    texts.set(leaf, text)
     let at = out
     for (let i = 0; i < path.length - 1; i++) {
       const step = path[i] as string
@@ -107,14 +118,24 @@ export function mergeHistograms (values: readonly unknown[], depth: number): { v
     }
     put(at, path[path.length - 1] as string, leaf)
   }
-  return { value: out, skipped }
+  return { value: out, text: nestJSON(out, depth, texts), skipped }
+}
+
+/** A nest of label values as HistogramVar.string() writes it: keys sorted as strings at every level. */
+function nestJSON (level: Record<string, unknown>, depth: number, texts: ReadonlyMap<object, string>): string {
+  let out = '{'
+  for (const key of Object.keys(level).sort()) {
+    const next = level[key] as Record<string, unknown>
+    out += (out === '{' ? '' : ',') + quote(key) + ':' + (depth === 1 ? texts.get(next) as string : nestJSON(next, depth - 1, texts))
+  }
+  return out + '}'
 }
 
 /**
  * The cluster's rule for a histogram's values, or a Map's of histograms: counts, sums and buckets
  * added per label set, by mergeHistograms(); undefined for the values of any other var.
  */
-export function aggregateHistograms (kind: string | undefined, meta: ReadingMeta | undefined, values: readonly unknown[]): { value: unknown, skipped: number[] } | undefined {
+export function aggregateHistograms (kind: string | undefined, meta: ReadingMeta | undefined, values: readonly unknown[]): Merged | undefined {
   // A reading from the wire has metadata (NO_META when its worker sent none); a histogram's has its label names.
   const labels: unknown = kind === 'histogram' ? (meta as ReadingMeta).labels : undefined
   if (Array.isArray(labels)) return mergeHistograms(values, labels.length)
@@ -122,7 +143,7 @@ export function aggregateHistograms (kind: string | undefined, meta: ReadingMeta
   return undefined
 }
 
-function addLeaves (leaves: readonly Record<string, unknown>[]): HistogramLeaf {
+function addLeaves (leaves: readonly Record<string, unknown>[]): [HistogramLeaf, string] {
   const ordered = boundsOf((leaves[0] as Record<string, unknown>).buckets as Record<string, unknown>)
   const cumulative = new Float64Array(ordered.length)
   let sum = 0
@@ -132,5 +153,6 @@ function addLeaves (leaves: readonly Record<string, unknown>[]): HistogramLeaf {
     sum += Number(leaf.sum)
   }
   const bounds = ordered.slice(0, -1).map(([bound]) => bound)
-  return leafOf(bounds, ordered.map(([, key]) => key), cumulative, sum)
+  const keys = ordered.map(([, key]) => key)
+  return [leafOf(bounds, keys, cumulative, sum), leafJSON(bounds, keys.map((key) => quote(key) + ':'), cumulative, sum)]
 }

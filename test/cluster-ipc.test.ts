@@ -567,9 +567,16 @@ test('histograms: the workers\' buckets, sums and counts added per label set, th
     const wait = new HistogramVar({ buckets: [1] })
     wait.observe(i)
     waits.set('q', wait)
+    // A fractional bound before integer ones, and label values that sort apart as strings and as numbers.
+    app.expvar.histogram('order', { buckets: [0.5, 1], labels: ['code', 'method'] }).observe({ code: i === 0 ? '99' : '100', method: 'GET' }, 0.7)
   }
   await tick(); await tick()
   const { view, logs } = apps[0] as Awaited<ReturnType<typeof workerApp>>
+  const ordered = new HistogramVar({ buckets: [0.5, 1], labels: ['code', 'method'] })
+  for (const code of ['99', '100', '100']) ordered.observe({ code, method: 'GET' }, 0.7)
+  const documentText = await view.document(undefined, undefined) as string
+  t.ok(documentText.includes(`\n"order": ${ordered.string()},\n`), 'the cluster writes a histogram byte for byte as one process does: buckets in bound order, label values sorted')
+  t.match(ordered.string(), /"buckets":\{"0\.5":0,"1":1,"\+Inf":1\}/)
   // The cluster's is the histogram of every counted worker's observations, as one process would have it.
   const one = (buckets: number[], labels: string[], observed: [Record<string, string>, number][]): unknown => {
     const h = new HistogramVar({ buckets, labels })

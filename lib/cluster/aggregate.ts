@@ -13,6 +13,9 @@ export interface Reading {
 
 export type Aggregate = 'sum' | 'max' | 'min' | 'avg' | 'first'
 
+/** A var's readings combined; a histogram's with its text, which its value as a plain object cannot keep in order. */
+export type Aggregated<R extends Reading> = R & { readonly text?: string }
+
 /** One worker's readings, as it sent its values. */
 interface WorkerReadings<R extends Reading = Reading> {
   readonly worker: number
@@ -114,7 +117,7 @@ export type Skipped = (name: string, workers: readonly number[]) => void
  * (or a Map of them) is added bucket by bucket, a worker whose bounds differ told to `skipped`;
  * any other var goes by its `aggregate` (default sum: numbers summed, objects key by key).
  */
-export function aggregate<R extends Reading> (workers: readonly WorkerReadings<R>[], builtins: ReadonlyMap<string, BuiltinFaces> = new Map(), skipped?: Skipped): R[] {
+export function aggregate<R extends Reading> (workers: readonly WorkerReadings<R>[], builtins: ReadonlyMap<string, BuiltinFaces> = new Map(), skipped?: Skipped): Aggregated<R>[] {
   const ordered = [...workers].sort((a, b) => a.worker - b.worker)
   const byName = new Map<string, R[]>()
   // The worker of each reading in byName's lists, for a histogram's skipped ones.
@@ -139,7 +142,7 @@ export function aggregate<R extends Reading> (workers: readonly WorkerReadings<R
     const rule = builtins.get(name)?.aggregate
     const histogram = rule === undefined ? aggregateHistograms(first.kind, first.meta, values) : undefined
     if (histogram !== undefined && histogram.skipped.length > 0) skipped?.(name, histogram.skipped.map((i) => (workersOf.get(name) as number[])[i] as number))
-    const value = rule !== undefined ? rule(values) : histogram !== undefined ? histogram.value : combine(values, first.meta?.aggregate ?? 'sum')
-    return { ...first, value }
+    if (histogram !== undefined) return { ...first, value: histogram.value, text: histogram.text }
+    return { ...first, value: rule !== undefined ? rule(values) : combine(values, first.meta?.aggregate ?? 'sum') }
   })
 }

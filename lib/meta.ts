@@ -8,6 +8,7 @@ const TYPES: ReadonlyArray<VarMeta['type']> = ['counter', 'gauge']
 const AGGREGATES: ReadonlyArray<VarMeta['aggregate']> = ['sum', 'max', 'min', 'avg', 'first']
 // Prometheus' label names; `__` is reserved for its own.
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+const RESERVED_LABELS: readonly string[] = ['le', 'quantile']
 
 export const NO_META: VarMeta = Object.freeze({})
 
@@ -28,7 +29,8 @@ export function checkMeta (name: string, given: unknown, others: readonly string
   }
   const { help, type, label, aggregate } = source
   if (help !== undefined) {
-    if (typeof help !== 'string') refuse(name, 'help', 'a string', help)
+    // promtool refuses a family without help text: an empty one is no help.
+    if (typeof help !== 'string' || help === '') refuse(name, 'help', 'a non-empty string', help)
     meta.help = help
   }
   if (type !== undefined) {
@@ -39,6 +41,9 @@ export function checkMeta (name: string, given: unknown, others: readonly string
     if (typeof label !== 'string' || !LABEL_NAME.test(label) || label.startsWith('__')) {
       refuse(name, 'label', 'a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)', label)
     }
+    // Reserved by the formats: a histogram's bucket bound and a summary's quantile, which
+    // promtool refuses on any other family.
+    if (RESERVED_LABELS.includes(label)) refuse(name, 'label', `a label name other than ${RESERVED_LABELS.join(' and ')} (reserved by the exposition formats)`, label)
     meta.label = label
   }
   if (aggregate !== undefined) {

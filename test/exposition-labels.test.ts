@@ -1,5 +1,6 @@
 // The exposition writer's input from a cluster: readings of one var from several workers, each with constant labels.
 import { test } from 'tap'
+import { HistogramVar } from '../index.js'
 import { NameCache } from '../lib/formats/exposition/names.js'
 import { writeExposition, type ExpositionReading } from '../lib/formats/exposition/writer.js'
 
@@ -21,7 +22,9 @@ test('readings of one var with different constant labels share one family; a lab
     { name: 'n', kind: 'int', meta: {}, value: 4, labels: { worker: '2' } },
     { name: 'up', kind: 'func', meta: {}, value: 1, labels: { worker: '1' }, builtin },
     { name: 'up', kind: 'func', meta: {}, value: 1, labels: { worker: '2' }, builtin },
-    { name: 'workers', kind: 'map', meta: { label: 'worker' }, value: { a: 1 }, labels: { worker: '1' } }
+    { name: 'workers', kind: 'map', meta: { label: 'worker' }, value: { a: 1 }, labels: { worker: '1' } },
+    // A worker of another version may send a Map of histograms labelled le, which no registry publishes.
+    { name: 'y_by_le', kind: 'map', meta: { label: 'le' }, value: { x: new HistogramVar({ buckets: [1] }).value() }, labels: { worker: '1' } }
   ])
   t.equal(text, [
     '# HELP hits_total expvar hits',
@@ -38,5 +41,5 @@ test('readings of one var with different constant labels share one family; a lab
     'up_builtin{worker="2"} 1',
     ''
   ].join('\n'))
-  t.same(failed, ['workers: its label "worker" is also a constant label of the scrape'])
+  t.same(failed, ['workers: its label "worker" is also a constant label of the scrape', 'y_by_le: its label "le" is the name of a histogram\'s bucket bound'])
 })

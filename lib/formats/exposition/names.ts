@@ -30,8 +30,10 @@ export function metricName (raw: string): string {
 /** The names a family's lines use in either format: two families must not share one. */
 export function namesOf (family: MetricFamily): string[] {
   const { name, type } = family
-  if (type === 'counter') return [name, name + '_total']
-  if (type === 'histogram') return [name, name + '_bucket', name + '_sum', name + '_count']
+  // OpenMetrics gives counters and histograms a `_created` series of their own: a var of that name
+  // beside them would be read as theirs by a strict parser.
+  if (type === 'counter') return [name, name + '_total', name + '_created']
+  if (type === 'histogram') return [name, name + '_bucket', name + '_sum', name + '_count', name + '_created']
   return [name]
 }
 

@@ -64,6 +64,18 @@ function comma (a: string, b: string): string {
   return a === '' ? b : b === '' ? a : a + ',' + b
 }
 
+// Constant labels looked up by own key only: a label named `constructor` is not one of them.
+const NO_LABELS: Readonly<Record<string, string>> = {}
+
+/**
+ * A counter's sample as OpenMetrics allows it: a number neither negative nor NaN (a strict
+ * parser refuses the whole scrape otherwise). The var is left out of that scrape and logged.
+ */
+function counted (value: number | bigint, at: string): number | bigint {
+  if (value < 0 || Number.isNaN(value)) throw new RangeError(`its counter ${at} is ${String(value)}: a counter is never negative or NaN`)
+  return value
+}
+
 /** Whether a reading is read as a Map: one family, a sample per key. */
 function isMap (reading: ExpositionReading): boolean {
   return reading.kind === 'map' && typeof reading.value === 'object' && reading.value !== null
@@ -79,8 +91,11 @@ function varFamilies (reading: ExpositionReading, tokens: readonly Token[], name
     // A label name as the registry checked it: its snake_case form is never empty.
     const label = names.name(meta.label ?? DEFAULT_LABEL)
     const samples: MetricSample[] = []
-    for (let i = 0; i < tokens.length; i += 2) samples.push({ labels: { [label]: tokens[i] as string }, value: tokens[i + 1] as number | bigint })
-    if (label in (reading.labels ?? {})) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
+    for (let i = 0; i < tokens.length; i += 2) {
+      const value = tokens[i + 1] as number | bigint
+      samples.push({ labels: { [label]: tokens[i] as string }, value: type === 'counter' ? counted(value, `key "${tokens[i] as string}"`) : value })
+    }
+    if (Object.hasOwn(reading.labels ?? NO_LABELS, label)) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
     return [[{ name: familyName(names, full, type), type, help: help([]), samples }, name]]
   }
   const out: [MetricFamily, string][] = []
@@ -98,6 +113,7 @@ function varFamilies (reading: ExpositionReading, tokens: readonly Token[], name
       continue
     }
     const at = typeof token === 'string' ? [...path, token] : []
+    if (type === 'counter') counted(next as number | bigint, at.length === 0 ? 'value' : `at ${at.join('.')}`)
     out.push([
       { name: familyName(names, [full, ...at].join('_'), type), type, help: help(at), samples: [{ value: next as number | bigint }] },
       [name, ...at].join('\0')
@@ -120,7 +136,7 @@ function histogramFamily (reading: ExpositionReading, namespace: string, names: 
   else return undefined
   for (const label of labels) {
     if (label === 'le') throw new TypeError('its label "le" is the name of a histogram\'s bucket bound')
-    if (label in (reading.labels ?? {})) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
+    if (Object.hasOwn(reading.labels ?? NO_LABELS, label)) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
   }
   const full = namespace === '' ? name : namespace + '_' + name
   return { name: familyName(names, full, 'histogram'), type: 'histogram', help: meta.help ?? `expvar ${name}`, samples: histogramSamples(value, labels) }

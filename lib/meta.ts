@@ -30,7 +30,8 @@ export function checkMeta (name: string, given: unknown, others: readonly string
   const { help, type, label, aggregate } = source
   if (help !== undefined) {
     // promtool refuses a family without help text: an empty one is no help.
-    if (typeof help !== 'string' || help === '') refuse(name, 'help', 'a non-empty string', help)
+    if (typeof help !== 'string') refuse(name, 'help', 'a string', help)
+    if (help === '') refuse(name, 'help', 'a non-empty string', help)
     meta.help = help
   }
   if (type !== undefined) {

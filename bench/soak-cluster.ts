@@ -5,9 +5,10 @@
 // scrapes that are not whole again once the hostile worker behaves and the blocking stops.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { Agent, get } from 'node:http'
+import { Agent } from 'node:http'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { type Answer, request as get } from './get.js'
 
 const WORKERS = 4
 const HOSTILE = 3
@@ -44,15 +45,7 @@ export async function soakCluster (seconds: number): Promise<ClusterSoak> {
   const exited = once(primary, 'exit').then(([code]) => { if (!closing) failures.push(`the primary exited (${String(code)})`) })
   const command = (text: string): void => { primary.stdin.write(text + '\n') }
   const agent = new Agent({ keepAlive: false })
-  const request = (url: string): Promise<{ status: number, body: string }> => new Promise((resolve, reject) => {
-    get(url, { agent }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { body += chunk })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-      res.on('error', reject)
-    }).on('error', reject)
-  })
+  const request = (url: string): Promise<Answer> => get(url, agent)
 
   try {
     const port = await Promise.race([started, exited.then(() => { throw new Error(failures.join('; ')) })])

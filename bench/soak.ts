@@ -6,8 +6,9 @@
 // SOAK_SECONDS shortens it (default 60).
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
-import { Agent, get } from 'node:http'
+import { Agent } from 'node:http'
 import { fileURLToPath } from 'node:url'
+import { type Answer, request as get } from './get.js'
 import { soakCluster } from './soak-cluster.js'
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60)
@@ -18,24 +19,8 @@ const CHURNERS = 1
 const HEAP_BOUND = 4 * 1024 * 1024
 const MB = 1024 * 1024
 
-interface Answer {
-  readonly status: number
-  readonly body: string
-}
-
 const agent = new Agent({ keepAlive: true, maxSockets: SCRAPERS + UPDATERS + CHURNERS + 1 })
-
-function request (url: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => { body += chunk })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-      res.on('error', reject)
-    }).on('error', reject)
-  })
-}
+const request = (url: string): Promise<Answer> => get(url, agent)
 
 async function heapUsed (base: string): Promise<number> {
   const { heapUsed, gc } = JSON.parse((await request(base + '/heap')).body) as { heapUsed: number, gc: boolean }

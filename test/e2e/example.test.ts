@@ -11,23 +11,10 @@ const root = join(import.meta.dirname, '..', '..')
 const START_TIMEOUT = 60_000
 
 test('npm start prints the URLs of the document, the metrics and the dashboard, and each answers', async (t) => {
-  // PORT=0: any free port, and the example prints the address it got. Coverage is the tests' own.
-  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', _TAPJS_PROCESSINFO_COVERAGE_: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: true
-  })
-  // npm starts tsx, which starts node: kill the whole group.
-  t.teardown(() => {
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL')
-    } catch {
-      // Already gone.
-    }
-  })
+  // PORT=0: any free port, and the example prints the address it got. npm starts tsx, which
+  // starts node: the whole group is killed at the end.
+  const { child, lines } = startScript(t, 'start', { PORT: '0', HOST: '127.0.0.1' })
   const urls: string[] = []
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
   const printed = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`npm start printed ${urls.length} URLs in ${START_TIMEOUT} ms`)) }, START_TIMEOUT)
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`npm start exited with ${String(code)}`)) })

@@ -577,6 +577,15 @@ test('histograms: the workers\' buckets, sums and counts added per label set, th
   const documentText = await view.document(undefined, undefined) as string
   t.ok(documentText.includes(`\n"order": ${ordered.string()},\n`), 'the cluster writes a histogram byte for byte as one process does: buckets in bound order, label values sorted')
   t.match(ordered.string(), /"buckets":\{"0\.5":0,"1":1,"\+Inf":1\}/)
+  // A format of one's own scraping the cluster gets the same histogram as a var, as a process's registry hands it one.
+  const own = await view.scrape({
+    id: 'own',
+    open: () => {
+      const seen: string[] = []
+      return { add: (reading: { name: string, var?: { value: () => unknown, string: () => string } }) => { if (reading.var !== undefined) seen.push(reading.name, JSON.stringify(reading.var.value()) === JSON.stringify(ordered.value()) ? 'value' : 'other', reading.var.string()) }, end: () => seen }
+    }
+  }, { vars: ['order'], log: silent })
+  t.same(own, ['order', 'value', ordered.string()])
   // The cluster's is the histogram of every counted worker's observations, as one process would have it.
   const one = (buckets: number[], labels: string[], observed: [Record<string, string>, number][]): unknown => {
     const h = new HistogramVar({ buckets, labels })

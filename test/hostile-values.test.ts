@@ -243,10 +243,16 @@ test('a value of as many nodes as the bound is written; one more is left out', a
   // A toJSON's result is checked within what is left: the object, what toJSON returns, its array and n.
   registry.register('replaced', () => ({ toJSON: () => ({ list: new Array(MAX_NODES - 4).fill(0), n: 1n }) }))
   registry.register('replacedOver', () => ({ toJSON: () => ({ list: new Array(MAX_NODES).fill(0), n: 1n }) }))
+  // The last node the bound allows is an object with toJSON: what toJSON returns has no node left.
+  // Two items fewer leave room for it and its one entry.
+  const endsReplaced = (length: number): unknown[] => [...new Array(length - 1).fill(0), { toJSON: () => ({ a: 1 }) }]
+  registry.register('lastFits', () => endsReplaced(MAX_NODES - 3))
+  registry.register('lastOver', () => endsReplaced(MAX_NODES - 1))
   const doc = JSON.parse(await registry.document()) as Record<string, unknown[]>
-  t.same(Object.keys(doc), ['fits', 'replaced'])
+  t.same(Object.keys(doc), ['fits', 'lastFits', 'replaced'])
   t.equal(doc.fits?.length, MAX_NODES - 1)
-  t.same(failures.map(([name]) => name), ['over', 'replacedOver'])
+  t.same(doc.lastFits?.at(-1), { a: 1 })
+  t.same(failures.map(([name]) => name), ['lastOver', 'over', 'replacedOver'])
 })
 
 test('a shared object is written at every place it appears, and its nodes are counted at each', async (t) => {

@@ -141,10 +141,11 @@ export class Cluster {
     const workers = [...collected.answers].map(([worker, wire]) => ({ worker, readings: wire.map(fromWire) }))
     const readings: Reading[] = []
     for (const { name, kind, meta, value, text } of aggregate(workers, this.#builtins, this.#skipped)) {
-      if (name === CLUSTER_VAR) continue
-      // A histogram's text is a HistogramVar's, byte for byte: the document pastes it as it pastes a var's own.
-      const own = text === undefined ? undefined : { value: () => value, string: () => text }
-      readings.push({ name, kind, meta, value, builtin: this.#builtins.get(name), var: own })
+      if (name !== CLUSTER_VAR) {
+        // A histogram's text is a HistogramVar's, byte for byte: the document pastes it as it pastes a var's own.
+        const own = text === undefined ? undefined : { value: () => value, string: () => text }
+        readings.push({ name, kind, meta, value, builtin: this.#builtins.get(name), var: own })
+      }
     }
     if (vars === undefined || vars.includes(CLUSTER_VAR)) {
       readings.push({ name: CLUSTER_VAR, kind: 'custom', meta: NO_META, value: infoOf(collected), builtin: undefined })

@@ -1,5 +1,5 @@
 // The Go-compatible JSON writer: Go's string escapes, integer literals, and JS values Go has no word for.
-import { constants } from 'node:buffer'
+import { checkLength, MAX_NODES, MAX_TEXT, type NodeBudget, NOT_PLAIN, overBudget, plainDataCheck } from './plain.js'
 
 // Characters Go escapes differently from JSON.stringify: HTML-significant ones and the JS line
 // separators as \u00XX, backspace and form feed as \u0008 and \u000c rather than \b and \f.
@@ -19,28 +19,9 @@ const GO_ESCAPES: Record<string, string> = {
 }
 const goEscape = (match: string): string => GO_ESCAPES[match] as string
 
-// The longest string V8 can make: a value whose text would be longer cannot be written at all.
-export const MAX_TEXT = constants.MAX_STRING_LENGTH
 // One global replace over a huge text collects every match at once, and V8 aborts the process
 // ("invalid size") past tens of millions of them: a long text is rewritten a slice at a time.
 const SLICE = 1 << 20
-
-/**
- * The most nodes one value may have: objects, arrays, Map and Set entries and leaves, counted at
- * every place they appear, so that an object referenced twice at each of 40 levels (2^40 places,
- * a few hundred bytes of heap) counts what writing it would cost. A value past it is left out of
- * the scrape with a RangeError, before its text is made. 2^20 takes a Buffer of 1,000,000 bytes
- * (its toJSON's array) or an object of 500,000 numbers; a value within it costs about what
- * JSON.stringify of it costs, and one past it at most the walk of 2^20 nodes.
- */
-export const MAX_NODES = 1 << 20
-
-/** What is left of one value's node budget: every walker of a value takes one for each node it visits. */
-export interface NodeBudget { left: number }
-
-export function nodeBudget (): NodeBudget {
-  return { left: MAX_NODES }
-}
 
 /**
  * The full writer's budget, with the text of every container it wrote and the nodes below it: an
@@ -54,11 +35,6 @@ interface Writing extends NodeBudget {
 
 function writing (): Writing {
   return { left: MAX_NODES, texts: new Map() }
-}
-
-/** Throws once a value has used its budget. */
-export function overBudget (): never {
-  throw new RangeError(`the value has more than ${MAX_NODES} nodes (objects, arrays, entries and leaves, counted at every place a shared one appears): too costly to write`)
 }
 
 /**
@@ -227,74 +203,9 @@ function writePlain (value: unknown): string {
   return GO_DIFFERS_IN_JSON.test(json) ? goRewrite(json) : json
 }
 
-/**
- * Every item of an array takes at least one character and a comma: a longer array cannot be
- * written. Refused at once, as JSON.stringify refuses it, rather than walked hole by hole.
- */
-export function checkLength (items: readonly unknown[]): void {
-  if (items.length > MAX_TEXT / 2) throw new RangeError(`an array of ${items.length} items is too long to write`)
-}
-
 // In JSON.stringify's output, where Go's escapes differ (an escaped backslash followed by b or f
 // matches too; GO_REWRITE then leaves it as it is).
 const GO_DIFFERS_IN_JSON = /[<>&\u2028\u2029]|\\[bf]/
-// Deeper than this, the value is left to the full writer, which tells a cycle from a deep value.
-const PLAIN_DEPTH = 32
-
-/** What a plain-data check returns for a value that is not plain data. */
-export const NOT_PLAIN = -1
-
-/**
- * A check that a value is plain JSON data: strings, booleans, null, the numbers `number` accepts,
- * and arrays and plain objects of those, without toJSON or then, at most PLAIN_DEPTH deep. The
- * document writer and the cluster's values (formats/values.ts) differ only in the numbers.
- * Reads every property once more than a writer would: values are data, not getters.
- * Takes the nodes the value may have below itself (the caller counts the value) and returns what
- * is left of them, or NOT_PLAIN; throws once they are used up. The count is a number passed along,
- * not an object: the fast path allocates nothing, and an array's items are counted all at once.
- */
-export function plainDataCheck (number: (value: number) => boolean): (value: unknown, left: number) => number {
-  const data = (value: unknown, depth: number, left: number): number => {
-    switch (typeof value) {
-      case 'string':
-      case 'boolean':
-        return left
-      case 'number':
-        return number(value) ? left : NOT_PLAIN
-      case 'object':
-        return value === null ? left : container(value, depth, left)
-      default:
-        return NOT_PLAIN
-    }
-  }
-  const container = (value: object, depth: number, left: number): number => {
-    if (depth === PLAIN_DEPTH) return NOT_PLAIN
-    const { toJSON, then } = value as { toJSON?: unknown, then?: unknown }
-    if (typeof toJSON === 'function' || typeof then === 'function') return NOT_PLAIN
-    if (Array.isArray(value)) {
-      checkLength(value)
-      left -= value.length
-      if (left < 0) overBudget()
-      // By index, as JSON.stringify reads arrays: a subclass's iterator may never end.
-      for (let i = 0; i < value.length && left >= 0; i++) left = data(value[i], depth + 1, left)
-      return left
-    }
-    const proto = Object.getPrototypeOf(value)
-    if (proto !== Object.prototype && proto !== null) return NOT_PLAIN
-    // for-in, unlike Object.keys, allocates nothing; an inherited key is only one more to check.
-    for (const key in value) {
-      if (--left < 0) overBudget()
-      left = data((value as Record<string, unknown>)[key], depth + 1, left)
-      if (left < 0) return NOT_PLAIN
-    }
-    return left
-  }
-  return (value, left) => {
-    if (left < 0) overBudget()
-    return data(value, 0, left)
-  }
-}
-
 /**
  * True when JSON.stringify(value) is this writer's output (plain data whose numbers it prints as
  * we do). Anything else (undefined, which JSON.stringify drops from objects; bigint; Map; a class

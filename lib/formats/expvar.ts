@@ -1,6 +1,7 @@
 // Go's /debug/vars document: "{\n", `"name": value` entries joined by ",\n", then "\n}\n".
 import type { CoreFormat, CoreWriter, Fail, Reading } from '../format.js'
-import { MAX_TEXT, quote, type TextMemo, writeAgain } from '../json.js'
+import { quote, type TextMemo, writeAgain } from '../json.js'
+import { MAX_TEXT } from '../plain.js'
 import { ownText } from '../vars.js'
 
 // "{\n" + "\n}\n", and ",\n" between entries.

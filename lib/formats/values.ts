@@ -1,7 +1,7 @@
 // The scrape core's values as plain JSON data: what a cluster worker sends its siblings over IPC.
 import type { VarKind, VarMeta } from '../../types/index.js'
 import type { CoreFormat, Reading } from '../format.js'
-import { checkLength, MAX_NODES, nodeBudget, NOT_PLAIN, overBudget, plainDataCheck } from '../json.js'
+import { checkLength, MAX_NODES, nodeBudget, NOT_PLAIN, overBudget, plainDataCheck } from '../plain.js'
 import { put } from '../merge.js'
 import { NO_META } from '../meta.js'
 

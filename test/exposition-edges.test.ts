@@ -67,3 +67,43 @@ test('a counter that is negative or NaN is left out of the exposition and logged
   const doc = JSON.parse((await app.inject('/debug/vars')).body) as Record<string, unknown>
   t.same([doc.down, doc.drops], [-1, { x: -2 }])
 })
+
+test('a gauge named with another type\'s series suffix is untyped, its name and samples kept; promtool is clean', async (t) => {
+  const { app, logs } = await build({ prometheus: true })
+  const reserved = ['total', 'bucket', 'count', 'sum']
+  // _created and _info name a counter's, a histogram's or an info's series: a gauge of that name is
+  // valid in both formats and for promtool, and stays a gauge.
+  const kept = ['created', 'info']
+  for (const suffix of [...reserved, ...kept]) {
+    app.expvar.int(`int_${suffix}`, { type: 'gauge' }).set(1)
+    app.expvar.float(`float_${suffix}`, { type: 'gauge' }).set(1.5)
+    app.expvar.func(`func_${suffix}`, () => 2, { type: 'gauge' })
+    app.expvar.map(`map_${suffix}`, { type: 'gauge', label: 'route' }).add('/a', 3)
+    app.expvar.register(`leaf_${suffix}`, () => ({ pool: { [`idle_${suffix}`]: 4 } }), { type: 'gauge' })
+    // Untyped already, and a counter's samples end in _total whatever the name: both as before.
+    app.expvar.int(`plain_${suffix}`).set(5)
+    app.expvar.int(`${suffix}_jobs_${suffix}`, { type: 'counter' }).add(6)
+  }
+  for (const headers of [{}, OPENMETRICS]) {
+    for (let i = 0; i < 2; i++) {
+      const body = (await app.inject({ url: '/metrics', headers })).body
+      const untyped = headers === OPENMETRICS ? 'unknown' : 'untyped'
+      for (const suffix of reserved) {
+        for (const [name, sample] of [[`int_${suffix}`, ' 1'], [`float_${suffix}`, ' 1.5'], [`func_${suffix}`, ' 2'], [`map_${suffix}`, '{route="/a"} 3'], [`leaf_${suffix}_pool_idle_${suffix}`, ' 4']] as const) {
+          t.match(body, new RegExp(`^# TYPE ${name} ${untyped}\n${name}${sample.replace(/[{}]/g, '\\$&')}$`, 'm'), name)
+        }
+      }
+      for (const suffix of kept) {
+        for (const name of [`int_${suffix}`, `float_${suffix}`, `func_${suffix}`, `map_${suffix}`, `leaf_${suffix}_pool_idle_${suffix}`]) {
+          t.match(body, new RegExp(`^# TYPE ${name} gauge$`, 'm'), name)
+        }
+      }
+      for (const suffix of [...reserved, ...kept]) {
+        t.match(body, new RegExp(`^# TYPE plain_${suffix} ${untyped}\nplain_${suffix} 5$`, 'm'))
+        t.match(body, new RegExp(`^${suffix}_jobs_${suffix === 'total' ? '' : suffix + '_'}total 6$`, 'm'))
+      }
+      if (i === 0 && headers !== OPENMETRICS && haveTool(t, 'promtool')) t.same(await promtoolCheck(body), { code: 0, output: '' })
+    }
+  }
+  t.same(logs.filter((line) => line.level >= ERROR), [], 'nothing left out')
+})

@@ -1,5 +1,5 @@
 // Prometheus names: the sanitising of any string into one, the namespace, and the names a family's lines use.
-import type { MetricFamily } from '../../families.js'
+import type { MetricFamily, MetricSample } from '../../families.js'
 
 export const DEFAULT_LABEL = 'key'
 
@@ -67,4 +67,18 @@ export class NameCache {
 export function familyName (names: NameCache, raw: string, type: MetricFamily['type']): string {
   const name = names.name(raw)
   return type === 'counter' && name.endsWith('_total') && name !== '_total' ? name.slice(0, -6) : name
+}
+
+// The suffixes of another type's series: `_total` a counter's, `_bucket` a histogram's, `_count` and
+// `_sum` a histogram's or a summary's. promtool's lint refuses them on a gauge (not on an untyped).
+const SERIES_SUFFIX = /_(?:total|bucket|count|sum)$/
+
+/**
+ * A var's family, named and typed. A gauge whose name ends in another type's series suffix
+ * (`queue_count`) is untyped, OpenMetrics `unknown`, as the builtins' `nodejs_active_*_total` are:
+ * its name, and every query of it, stay the var's.
+ */
+export function varFamily (names: NameCache, raw: string, type: MetricFamily['type'], help: string, samples: MetricSample[]): MetricFamily {
+  const name = familyName(names, raw, type)
+  return { name, type: type === 'gauge' && SERIES_SUFFIX.test(name) ? 'untyped' : type, help, samples }
 }

@@ -2,7 +2,7 @@
 import { type CoreFormat, type CoreWriter, type Fail, type Reading, writeEach } from '../../format.js'
 import type { Families, MetricFamily, MetricSample } from '../../families.js'
 import { histogramSamples, isHistogramMap } from '../../histogram-samples.js'
-import { DEFAULT_LABEL, familyName, NameCache, namesOf } from './names.js'
+import { DEFAULT_LABEL, familyName, NameCache, namesOf, varFamily } from './names.js'
 import { ExpositionMemo, type Plan, type Rendered, sameFamily, sameShape, sameSources, sameTokens, writeChunk, type Written, CHUNK, type Chunk } from './reuse.js'
 import { ENTER, LEAVE, mapTokens, type Token, tokensOf } from './tokens.js'
 
@@ -96,7 +96,7 @@ function varFamilies (reading: ExpositionReading, tokens: readonly Token[], name
       samples.push({ labels: { [label]: tokens[i] as string }, value: type === 'counter' ? counted(value, `key "${tokens[i] as string}"`) : value })
     }
     if (Object.hasOwn(reading.labels ?? NO_LABELS, label)) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
-    return [[{ name: familyName(names, full, type), type, help: help([]), samples }, name]]
+    return [[varFamily(names, full, type, help([]), samples), name]]
   }
   const out: [MetricFamily, string][] = []
   const path: string[] = []
@@ -115,7 +115,7 @@ function varFamilies (reading: ExpositionReading, tokens: readonly Token[], name
     const at = typeof token === 'string' ? [...path, token] : []
     if (type === 'counter') counted(next as number | bigint, at.length === 0 ? 'value' : `at ${at.join('.')}`)
     out.push([
-      { name: familyName(names, [full, ...at].join('_'), type), type, help: help(at), samples: [{ value: next as number | bigint }] },
+      varFamily(names, [full, ...at].join('_'), type, help(at), [{ value: next as number | bigint }]),
       [name, ...at].join('\0')
     ])
   }

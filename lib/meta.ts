@@ -29,9 +29,10 @@ export function checkMeta (name: string, given: unknown, others: readonly string
   }
   const { help, type, label, aggregate } = source
   if (help !== undefined) {
-    // promtool refuses a family without help text: an empty one is no help.
+    // promtool refuses a family without help text: an empty one is no help, nor one of white space
+    // alone (the parser skips the blanks before the text).
     if (typeof help !== 'string') refuse(name, 'help', 'a string', help)
-    if (help === '') refuse(name, 'help', 'a non-empty string', help)
+    if (help.trim() === '') refuse(name, 'help', 'a string with a character other than white space', help)
     meta.help = help
   }
   if (type !== undefined) {

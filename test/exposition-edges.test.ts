@@ -7,13 +7,20 @@ import { haveTool, promtoolCheck } from './prometheus-tools.js'
 
 const OPENMETRICS = { accept: 'application/openmetrics-text; version=1.0.0' }
 
-test('labels and help the formats reserve are refused when the var is published', async (t) => {
+test('labels the formats reserve, and help without text, are refused when the var is published', async (t) => {
   const { app } = await build({ prometheus: true })
   for (const label of ['le', 'quantile']) {
     t.throws(() => app.expvar.map(`by_${label}`, { label }), { code: 'FST_EXPVAR_INVALID_META', message: /le and quantile \(reserved/ }, label)
   }
-  t.throws(() => app.expvar.int('quiet', { help: '' }), { code: 'FST_EXPVAR_INVALID_META', message: /help must be a non-empty string/ })
-  t.throws(() => app.expvar.register('quiet', () => 1, { help: '' }), { code: 'FST_EXPVAR_INVALID_META' })
+  for (const help of ['', ' ', '\t \n']) {
+    t.throws(() => app.expvar.int('quiet', { help }), { code: 'FST_EXPVAR_INVALID_META', message: /help must be a string with a character other than white space/ }, JSON.stringify(help))
+    t.throws(() => app.expvar.register('quiet', () => 1, { help }), { code: 'FST_EXPVAR_INVALID_META' })
+  }
+  // A character other than white space is help text, whatever surrounds it.
+  app.expvar.int('loud', { help: ' a ' }).set(1)
+  const body = (await app.inject('/metrics')).body
+  t.match(body, /^# HELP loud  a $/m)
+  if (haveTool(t, 'promtool')) t.same(await promtoolCheck(body), { code: 0, output: '' })
 })
 
 test('a Map labelled constructor is exposed, outside a cluster and valid for promtool', async (t) => {

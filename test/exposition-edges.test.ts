@@ -19,7 +19,7 @@ test('labels the formats reserve, and help without text, are refused when the va
   // A character other than white space is help text, whatever surrounds it.
   app.expvar.int('loud', { help: ' a ' }).set(1)
   const body = (await app.inject('/metrics')).body
-  t.match(body, /^# HELP loud  a $/m)
+  t.match(body, /^# HELP loud {2}a $/m)
   if (haveTool(t, 'promtool')) t.same(await promtoolCheck(body), { code: 0, output: '' })
 })
 

@@ -48,7 +48,8 @@ function checkLabels (name: string, labels: unknown): readonly string[] {
     if (typeof label !== 'string' || !LABEL_NAME.test(label) || label.startsWith('__')) {
       refuse(name, `labels[${i}]`, 'a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)', label)
     }
-    if (label === 'le') refuse(name, `labels[${i}]`, "a label name other than 'le' (the bucket's own)", label)
+    // Reserved by the formats: promtool refuses a `quantile` label on anything but a summary.
+    if (label === 'le' || label === 'quantile') refuse(name, `labels[${i}]`, "a label name other than 'le' (the bucket's own) and 'quantile' (a summary's)", label)
     if (labels.indexOf(label) !== i) refuse(name, `labels[${i}]`, 'a label name not given twice', label)
   }
   return Object.freeze([...labels as string[]])

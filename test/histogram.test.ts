@@ -177,6 +177,7 @@ test('bad buckets, labels or other metadata are coded errors when the histogram 
     [{ labels: [1] }, /labels\[0\] must be a Prometheus label name .*, got 1$/],
     [{ labels: ['__name'] }, /labels\[0\] must be a Prometheus label name/],
     [{ labels: ['le'] }, /labels\[0\] must be a label name other than 'le'/],
+    [{ labels: ['route', 'quantile'] }, /labels\[1\] must be a label name other than 'le' \(the bucket's own\) and 'quantile' \(a summary's\), got 'quantile'$/],
     [{ labels: ['a', 'a'] }, /labels\[1\] must be a label name not given twice, got 'a'$/],
     [{ maxSeries: 0 }, /maxSeries must be a positive integer, got 0$/],
     [{ maxSeries: 1.5 }, /maxSeries must be a positive integer/],

@@ -264,7 +264,7 @@ export interface HistogramMeta<L extends string = string> {
   readonly help?: string
   /** Upper bounds, finite and strictly increasing; `+Inf` is always added. Default prom-client's `[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]`. */
   readonly buckets?: readonly number[]
-  /** Label names (not `le`, not starting with `__`). Default none. */
+  /** Label names (not `le` or `quantile`, not starting with `__`). Default none. */
   readonly labels?: readonly L[]
   /** Label sets kept; past it, new ones are counted in one overflow series (label values `__overflow__`), with a warning once. Default `2000`. */
   readonly maxSeries?: number

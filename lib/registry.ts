@@ -9,7 +9,7 @@ import { FST_EXPVAR_DUPLICATE, FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR,
 import { ExpvarFormat } from './formats/expvar.js'
 import { facesOf } from './families.js'
 import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
-import { expositionFormat } from './formats/exposition/writer.js'
+import { expositionFormat } from './formats/exposition/format.js'
 import { callSite } from './call-site.js'
 import { describe, describeName } from './describe.js'
 import { checkName, checkRegistryOptions, checkSelection, isFormat } from './registry-checks.js'

@@ -7,7 +7,8 @@ import { BUILTINS } from '../lib/builtins/index.js'
 import type { MetricFamily, MetricSample } from '../lib/families.js'
 import { NameCache } from '../lib/formats/exposition/names.js'
 import { ExpositionMemo } from '../lib/formats/exposition/reuse.js'
-import { type ExpositionReading, writeExposition } from '../lib/formats/exposition/writer.js'
+import type { ExpositionReading } from '../lib/formats/exposition/readings.js'
+import { writeExposition } from '../lib/formats/exposition/writer.js'
 
 /** What the test builtin's families are made of, changed between scrapes. */
 interface State {

@@ -2,7 +2,8 @@
 import { test } from 'tap'
 import { HistogramVar } from '../index.js'
 import { NameCache } from '../lib/formats/exposition/names.js'
-import { writeExposition, type ExpositionReading } from '../lib/formats/exposition/writer.js'
+import type { ExpositionReading } from '../lib/formats/exposition/readings.js'
+import { writeExposition } from '../lib/formats/exposition/writer.js'
 
 // The cluster mode hands the writer such readings (one per worker); nothing else in the plugin
 // adds constant labels yet, so this contract is held here, on the writer itself.

@@ -1,7 +1,7 @@
 // The metrics route's spec: the vars in Prometheus text 0.0.4 or OpenMetrics 1.0.0, as the scraper asks.
 import type { FastifyRequest } from 'fastify'
 import Type from 'typebox'
-import { expositionFormat, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../formats/exposition/writer.js'
+import { expositionFormat, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../formats/exposition/format.js'
 import type { ScrapeRoute } from './scrape.js'
 
 // Prometheus asks for OpenMetrics first; anything else (curl, an older scraper) gets text 0.0.4.

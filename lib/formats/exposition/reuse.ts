@@ -12,14 +12,6 @@ export interface Rendered {
   readonly lines: string
 }
 
-/** A family of the output: the first reading's family that has its name, and where its lines come from. */
-export interface Written {
-  readonly family: MetricFamily
-  readonly owner: string
-  /** The indexes of the readings' families whose lines it has, in order: the first one's header is its header. */
-  readonly from: [reading: number, family: number][]
-}
-
 /**
  * What an ordinary var's reading became at the last scrape, and from what: its kind, its
  * metadata and its value's numeric leaves as tokens. The same again is the same text.

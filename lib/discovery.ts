@@ -2,8 +2,8 @@
 import { readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { inspect } from 'node:util'
 import type { FastifyInstance, FastifyPluginAsync, FastifyPluginCallback } from 'fastify'
+import { describe } from './describe.js'
 import { FST_EXPVAR_APP_NOT_FOUND, FST_EXPVAR_INVALID_EXPORT, FST_EXPVAR_LOAD_FAILED } from './errors.js'
 import { isClassSyntax } from './define.js'
 
@@ -96,7 +96,7 @@ function describeThrown (thrown: unknown): string {
   try {
     const message: unknown = (thrown as { message?: unknown } | null)?.message
     if (thrown instanceof Error && typeof message === 'string') return message
-    return `it threw ${inspect(thrown, { depth: 0, breakLength: Infinity })}`
+    return `it threw ${describe(thrown)}`
   } catch {
     return `it threw ${typeof thrown}, which could not be described`
   }

@@ -1,8 +1,8 @@
 // The plugin's options: defaults as named constants, each option checked once, at register time.
-import { inspect } from 'node:util'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BuiltinName, ClusterOptions, CmdlineOptions, ExpvarRouteOptions, FastifyExpvarOptions, PrometheusOptions, UiOptions } from '../types/index.js'
 import { BUILTIN_NAMES, PROMETHEUS_BUILTINS } from './builtins/index.js'
+import { describe } from './describe.js'
 import { FST_EXPVAR_INVALID_OPTION } from './errors.js'
 import { isNamespace, NAMESPACE_EXPECTED } from './formats/exposition/names.js'
 import { Registry } from './registry.js'
@@ -41,7 +41,7 @@ interface ResolvedOptions {
 }
 
 function throwInvalidOption (option: string, expected: string, got: unknown): never {
-  throw new FST_EXPVAR_INVALID_OPTION(option, `expected ${expected}, got ${inspect(got, { breakLength: Infinity, depth: 1 })}`)
+  throw new FST_EXPVAR_INVALID_OPTION(option, `expected ${expected}, got ${describe(got)}`)
 }
 
 function stringList (option: string, value: unknown): readonly string[] {
@@ -157,9 +157,7 @@ function resolvePrometheus (value: unknown): ResolvedOptions['prometheus'] {
 
 function resolveRegistry (options: FastifyExpvarOptions, log: FastifyBaseLogger): Registry {
   const { registry, collisions, timeout } = options
-  // Types first, here, so that a string reads as one ('500'); the Registry checks the values.
-  if (timeout !== undefined && typeof timeout !== 'number') throwInvalidOption('timeout', 'a positive number of milliseconds', timeout)
-  if (collisions !== undefined && typeof collisions !== 'string') throwInvalidOption('collisions', '"merge" or "error"', collisions)
+  // The Registry checks its own options: collisions and timeout are checked there, once.
   if (registry === undefined) return new Registry({ collisions, timeout, logger: log })
   if (!(registry instanceof Registry)) throwInvalidOption('registry', 'a Registry', registry)
   // A given registry keeps its own settings; taking these too would leave one of them unused.

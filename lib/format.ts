@@ -34,19 +34,34 @@ export interface CoreFormat<T> {
    */
   readonly readsVars?: true
   /**
-   * How a cluster feeds this format its workers' readings. Without it (Go's document, a user's
-   * format) they are aggregated: one reading per name, combined by the cluster's rules. With it,
-   * each worker's readings are handed over as they are, labelled `label="<worker id>"`, and the
-   * cluster's own var named under `namespace` (the exposition: Prometheus sums, and sees each
-   * worker's counter resets).
+   * How a cluster combines this format. Without it (Go's document, a user's format) the workers'
+   * readings are aggregated: one reading per name, combined by the cluster's rules, fed to the
+   * writer. With it, each worker writes its own share of the body, its samples labelled
+   * `label="<worker id>"`, and the asking worker combines the shares (the exposition: Prometheus
+   * sums, and sees each worker's counter resets).
    */
   readonly perWorker?: PerWorker
 }
 
-/** A format's word on how a cluster feeds it: each worker's readings, labelled. */
+/** One worker's share of a cluster's scrape, read and checked: its worker id, and the format's own entries. */
+export interface Share {
+  readonly worker: string
+  readonly entries: unknown
+}
+
+/** A format's word on how a cluster combines it: each worker's share, labelled, merged by the asker. */
 export interface PerWorker {
   readonly label: string
+  /** The namespace of the cluster's own var's names. */
   readonly namespace: string
+  /** The format a worker writes its share in, labelled with its id: its text is sent to the asker. */
+  share (worker: string): CoreFormat<string>
+  /** A share's text as a worker sent it, parsed and checked; undefined when it does not fit. */
+  read (worker: string, text: string): Share | undefined
+  /** The share of a worker that sent its readings instead (an older protocol), written here. */
+  labelled (worker: string, readings: readonly Reading[]): Share
+  /** The body from every answering worker's share, in worker order, and the cluster's own readings (unlabelled, replacing any worker's of their names). */
+  combine (shares: readonly Share[], own: readonly Reading[], fail: Fail): string
 }
 
 /** A Writer whose body is any T. */

@@ -10,7 +10,7 @@ import { RING_SIZE } from '../lib/builtins/memstats.js'
 import { aggregate, combine } from '../lib/cluster/aggregate.js'
 import { answersOf, Cluster, type IpcProcess, joinCluster } from '../lib/cluster/index.js'
 import { relay, type RelayCluster } from '../lib/cluster/primary.js'
-import { TAG } from '../lib/cluster/protocol.js'
+import { TAG, VERSION } from '../lib/cluster/protocol.js'
 import { ClusterMember, type MemberChannel, type MemberOptions } from '../lib/cluster/worker.js'
 import type { Registry as LibRegistry } from '../lib/registry.js'
 import { FakeCluster, tick } from './fake-cluster.js'
@@ -269,11 +269,11 @@ test('in a worker, the plugin joins through the process\' IPC channel and leaves
   await app.register(expvar, { cmdline: false, memstats: false, url: false })
   const { member: m } = joinCluster(app, app.expvar as LibRegistry, { timeout: 50 }, new Map(), { worker: { id: 4 } }, proc)
   t.equal(m.id, 4)
-  t.match(proc.sent, [{ [TAG]: 'hello', v: 2, instance: String }], 'it says hello, naming this instance')
+  t.match(proc.sent, [{ [TAG]: 'hello', v: VERSION, instance: String }], 'it says hello, naming this instance')
   t.equal(proc.listenerCount('message'), 1)
   await app.close()
   t.equal(proc.listenerCount('message'), 0)
-  t.match(proc.sent.at(-1), { [TAG]: 'leave', v: 2, instance: (proc.sent[0] as { instance: string }).instance }, 'and says it leaves')
+  t.match(proc.sent.at(-1), { [TAG]: 'leave', v: VERSION, instance: (proc.sent[0] as { instance: string }).instance }, 'and says it leaves')
 })
 
 test('the cluster option: true, false or { timeout }; anything else a coded error', async (t) => {

@@ -5,8 +5,10 @@ import { test } from 'tap'
 import { aggregateWorkers, Registry } from '../index.js'
 import { answersOf, Cluster } from '../lib/cluster/index.js'
 import { relay, type RelayCluster } from '../lib/cluster/primary.js'
-import { TAG } from '../lib/cluster/protocol.js'
+import { TAG, VERSION } from '../lib/cluster/protocol.js'
 import { ClusterMember, type MemberChannel, type MemberOptions } from '../lib/cluster/worker.js'
+import { BUILTIN } from '../lib/families.js'
+import { FuncVar } from '../lib/vars.js'
 import type { Registry as LibRegistry } from '../lib/registry.js'
 import { FakeCluster, tick } from './fake-cluster.js'
 import { waitFor } from './helpers.js'
@@ -146,7 +148,7 @@ test('a version-2 worker answers a version-1 relay in version 1, whichever insta
   t.teardown(() => m.stop())
   // A version-1 relay's messages carry no version and address no instance.
   channel.channel.emit('message', { [TAG]: 'relay', up: true })
-  t.match(spy.sent.at(-1), { [TAG]: 'hello', v: 2 }, 'a relay that has not heard this instance is told hello')
+  t.match(spy.sent.at(-1), { [TAG]: 'hello', v: VERSION }, 'a relay that has not heard this instance is told hello')
   channel.channel.emit('message', { [TAG]: 'read', key: '1:7', want: 'document', vars: ['hits'] })
   await ticks()
   t.same(spy.sent.at(-1), { [TAG]: 'reading', key: '1:7', answer: '{\n"hits": 1\n}\n' }, 'answered in version 1')
@@ -168,7 +170,7 @@ test('each plugin instance of a worker answers for itself; a worker of another v
   member(cluster.fork(2), counting(2))
   const four = cluster.fork(4)
   const others = [member(four, counting(4)), member(four, counting(4000))]
-  cluster.fork(3).send({ [TAG]: 'hello', v: 3 } as never, () => {})
+  cluster.fork(3).send({ [TAG]: 'hello', v: 4 } as never, () => {})
   await ticks()
   for (let i = 0; i < 2; i++) {
     const [ofPublic, ofAdmin] = await Promise.all([publicApp.collect('values', undefined), adminApp.collect('values', undefined)])
@@ -177,7 +179,7 @@ test('each plugin instance of a worker answers for itself; a worker of another v
     t.same(hits(ofAdmin), [1000, 4000], 'the second instances answer each other')
     t.same(ofAdmin.missing, [2, 3])
   }
-  t.match(adminLog.lines.map((line) => line.msg).sort(), [/worker 2 .*: it runs 1 plugin instance\(s\), and the asking one is number 2/, /worker 3 .*protocol version 3/], 'once each')
+  t.match(adminLog.lines.map((line) => line.msg).sort(), [/worker 2 .*: it runs 1 plugin instance\(s\), and the asking one is number 2/, /worker 3 .*protocol version 4/], 'once each')
   others[1]?.stop()
   await ticks()
   t.same((await adminApp.collect('values', undefined)).missing, [2, 3, 4], 'an instance that left is not asked')
@@ -338,4 +340,65 @@ test('a var holding a bigint longer than the channel carries is left out of the 
   }
   t.match(log.lines, [{ obj: { var: 'huge' } }], 'logged once')
   t.match(log.lines[0]?.obj.err, { message: /a bigint of 5001 digits; the cluster carries at most 4096/ })
+})
+
+test('the metrics\' shares: a version-2 sibling is asked for its values, which the asker writes as its share; a share that does not fit makes its worker missing, said once', async (t) => {
+  const cluster = new FakeCluster()
+  const aggregator = relay(cluster as unknown as RelayCluster)
+  t.teardown(() => aggregator.stop())
+  const log = recorder()
+  const a = member(cluster.fork(1), counting(1), 5000, log)
+  t.teardown(() => a.stop())
+  const view = new Cluster(a, new Map(), log)
+  const raw = cluster.fork(2)
+  const reads: Record<string, unknown>[] = []
+  let version = 2
+  let answer: unknown = [{ name: 'hits', kind: 'int', value: 2 }]
+  raw.channel.on('message', (message: Record<string, unknown>) => {
+    if (message[TAG] !== 'read') return
+    reads.push(message)
+    raw.send({ [TAG]: 'reading', v: version, key: message.key, answer } as never, () => {})
+  })
+  raw.send({ [TAG]: 'hello', v: version, instance: 'r' } as never, () => {})
+  await ticks()
+  const metrics = (): Promise<string> => view.metrics({ openmetrics: false, namespace: '', log })
+  t.match(await metrics(), /^hits\{worker="1"\} 1\nhits\{worker="2"\} 2$/m, 'its values written as its share, in worker order')
+  t.match(reads[0], { want: 'values', v: 2 })
+  t.notOk('format' in (reads[0] as object), 'a version-2 sibling is not named a format')
+  version = VERSION
+  raw.send({ [TAG]: 'hello', v: version, instance: 'r' } as never, () => {})
+  await ticks()
+  for (const wrong of ['not JSON', '[["hits", "int", [["hits", "untyped", "", "h", 5]]]]', '{}']) {
+    answer = wrong
+    const text = await metrics()
+    t.notMatch(text, /worker="2"/, JSON.stringify(wrong))
+    t.match(text, /^cluster_answered 1$/m)
+  }
+  t.match(reads.at(-1), { want: 'share', format: 'prometheus:', v: VERSION }, 'a version-3 sibling is asked for its share of the format')
+  t.same(log.lines.filter((line) => /share of the scrape does not fit/.test(line.msg)).length, 1, 'said once')
+  answer = '[["hits","int",[["hits","untyped","","h","hits{worker=\\"2\\"} 7\\n"]]],["bad","int","its value is bad"]]'
+  const text = await metrics()
+  t.match(text, /^hits\{worker="1"\} 1\nhits\{worker="2"\} 7$/m, 'a fit share counts again')
+  t.match(log.lines.at(-1), { obj: { var: 'bad', worker: '2', err: { message: 'its value is bad' } }, msg: /"bad" is left out of the cluster's scrape/ }, 'what its writer left out is logged by the asker')
+})
+
+test('a sibling answers a share of a format it does not know with its values; it keeps a few formats\' shares', async (t) => {
+  const registry = counting(3)
+  const local = answersOf(registry as LibRegistry)
+  for (const id of ['csv:', 'prometheus:Not-A-Namespace', 'prometheus']) {
+    t.same(await local(undefined, 'share', id, 3), [{ name: 'hits', kind: 'int', value: 3 }], id)
+  }
+  t.same(await local(undefined, 'share', undefined, 3), [{ name: 'hits', kind: 'int', value: 3 }], 'no format named')
+  for (let i = 0; i < 20; i++) {
+    const share = await local(undefined, 'share', `openmetrics:ns${i}`, 3) as string
+    t.equal(share, `[["hits","int",[["ns${i}_hits","untyped","","expvar hits","ns${i}_hits{worker=\\"3\\"} 3\\n"]]]]`)
+  }
+})
+
+test('a share says what its writer left out, whatever was thrown, for the asker to log', async (t) => {
+  const registry = counting(3)
+  const faces = { name: 'odd', families: () => { throw 'nope' }, aggregate: (values: readonly unknown[]) => values[0] } // eslint-disable-line no-throw-literal
+  registry.register('odd', Object.assign(new FuncVar(() => 1), { [BUILTIN]: faces }))
+  const share = await answersOf(registry as LibRegistry)(undefined, 'share', 'prometheus:', 3) as string
+  t.match(share, /^\[\["odd","[a-z]+","nope"\],\["hits",/)
 })

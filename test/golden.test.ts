@@ -5,6 +5,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { test, type Test } from 'tap'
 import { ExpVar, HistogramVar, type IntVar, MapVar, Registry, StringVar } from '../index.js'
 import { BUILTINS } from '../lib/builtins/index.js'
+import { BUILTIN } from '../lib/families.js'
+import { FuncVar } from '../lib/vars.js'
 import { answersOf, Cluster } from '../lib/cluster/index.js'
 import { relay, type RelayCluster } from '../lib/cluster/primary.js'
 import { ClusterMember } from '../lib/cluster/worker.js'
@@ -105,6 +107,14 @@ test('a single process: the document, Prometheus text and OpenMetrics, at every 
 
 const ring = (values: readonly number[]): number[] => Array.from({ length: 256 }, (_, i) => values[i] ?? 0)
 
+/**
+ * A builtin's name registered as the plugin registers its builtins: the var carries its builtin's
+ * faces, so that each worker writes its families itself (its share of the cluster's metrics).
+ */
+function builtin (registry: Registry, name: string, v: (() => unknown) | HistogramVar): void {
+  registry.register(name, Object.assign(typeof v === 'function' ? new FuncVar(v) : v, { [BUILTIN]: BUILTINS.get(name) }))
+}
+
 /** One worker's vars with fixed values: the builtins' names with values of their shape, and user vars. */
 function workerRegistry (n: number): Registry {
   const registry = new Registry()
@@ -115,7 +125,7 @@ function workerRegistry (n: number): Registry {
   registry.float('load', { aggregate: 'max' }).set(n / 4)
   registry.register('big', () => 2n ** 60n + BigInt(n))
   registry.register('shape', () => ({ a: n, b: { c: n * 2, d: `w${n}` }, list: [n] }))
-  registry.register('memstats', () => ({
+  builtin(registry, 'memstats', () => ({
     Alloc: 1000 * n,
     HeapAlloc: 1000 * n,
     HeapSys: 4000 * n,
@@ -132,10 +142,10 @@ function workerRegistry (n: number): Registry {
   gc.observe({ kind: 'minor' }, 0.0005 * n)
   gc.observe({ kind: 'minor' }, 0.002)
   if (n === 2) gc.observe({ kind: 'major' }, 1.5)
-  registry.register('gc', gc)
-  registry.register('eventloop', () => ({ min: 1e6 * n, max: 5e6 * n, mean: 2e6, stddev: 1e5 * n, p50: 2e6, p90: 3e6 * n, p99: 4e6 * n, samples: 10 * n, utilization: 0.1 * n, lag: 3e6 * n }))
-  registry.register('http', () => ({ requests: 5 * n, inFlight: 1, aborted: n - 1, responses: { '1xx': 0, '2xx': 4 * n, '3xx': 0, '4xx': n - 1, '5xx': 0 } }))
-  registry.register('process', () => ({
+  builtin(registry, 'gc', gc)
+  builtin(registry, 'eventloop', () => ({ min: 1e6 * n, max: 5e6 * n, mean: 2e6, stddev: 1e5 * n, p50: 2e6, p90: 3e6 * n, p99: 4e6 * n, samples: 10 * n, utilization: 0.1 * n, lag: 3e6 * n }))
+  builtin(registry, 'http', () => ({ requests: 5 * n, inFlight: 1, aborted: n - 1, responses: { '1xx': 0, '2xx': 4 * n, '3xx': 0, '4xx': n - 1, '5xx': 0 } }))
+  builtin(registry, 'process', () => ({
     pid: 100 + n,
     uptime: 60 * n,
     startTime: 1_767_000_000 - 60 * n,
@@ -144,8 +154,8 @@ function workerRegistry (n: number): Registry {
     memory: { rss: 50_000 * n, external: 700 * n },
     heapSpaces: { new: { size: 10 * n, used: 5 * n, available: 5 }, old: { size: 20 * n, used: 15, available: 5 * n } }
   }))
-  registry.register('resource', () => ({ utime: 1.25 * n, stime: 0.5, maxrss: 9000 * n, minflt: n }))
-  registry.register('cmdline', () => ['/usr/bin/node', `/srv/worker-${n}.js`])
+  builtin(registry, 'resource', () => ({ utime: 1.25 * n, stime: 0.5, maxrss: 9000 * n, minflt: n }))
+  builtin(registry, 'cmdline', () => ['/usr/bin/node', `/srv/worker-${n}.js`])
   return registry
 }
 

@@ -2,9 +2,9 @@
 import nodeCluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
 import type { ExpvarLogger } from '../../types/index.js'
-import type { CoreFormat, Fail, PerWorker, Reading } from '../format.js'
+import type { CoreFormat, Fail, PerWorker, Reading, Share } from '../format.js'
 import { type BuiltinFaces, type MetricFamily, single } from '../families.js'
-import { expositionFormat } from '../formats/exposition/format.js'
+import { expositionFormat, expositionId } from '../formats/exposition/format.js'
 import { ExpvarDocument, ExpvarFormat } from '../formats/expvar.js'
 import { fromWire, VALUES_FORMAT, type WireReading } from '../formats/values.js'
 import { safeLog, WARNING_LOGGER } from '../log.js'
@@ -87,8 +87,6 @@ export class Cluster {
   async scrape<T> (format: CoreFormat<T>, options: ClusterScrapeOptions): Promise<T | string | undefined> {
     const { vars, log, worker } = options
     if (worker !== undefined) return (await this.member.collect('document', vars, worker)).answers.get(worker)
-    const collected = await this.member.collect('values', vars)
-    const readings = format.perWorker === undefined ? this.#aggregated(collected, vars) : this.#labelled(collected, format.perWorker)
     const failing = this.#failing.get(format.id) ?? new Set<string>()
     this.#failing.set(format.id, failing)
     const failed = new Set<string>()
@@ -97,6 +95,14 @@ export class Cluster {
       if (failing.has(reading.name)) return
       if (safeLog(log, 'error', { var: reading.name, worker: (reading as Reading).labels?.worker, err }, `expvar: "${reading.name}" is left out of the cluster's scrape until it recovers`)) failing.add(reading.name)
     }
+    const body = format.perWorker === undefined ? await this.#aggregatedBody(format, vars, fail) : await this.#combined(format.id, format.perWorker, vars, fail, log)
+    for (const name of failing) if (!failed.has(name)) failing.delete(name)
+    return body
+  }
+
+  /** The workers' values aggregated, one reading per name, and fed to the format's writer. */
+  async #aggregatedBody<T> (format: CoreFormat<T>, vars: readonly string[] | undefined, fail: Fail): Promise<T> {
+    const readings = this.#aggregated(await this.member.collect('values', vars), vars)
     const writer = format.open(fail)
     for (const reading of readings) {
       try {
@@ -105,9 +111,34 @@ export class Cluster {
         fail(reading, err)
       }
     }
-    const body = writer.end()
-    for (const name of failing) if (!failed.has(name)) failing.delete(name)
-    return body
+    return writer.end()
+  }
+
+  /**
+   * Every worker's share of the format, combined by the format: a share that does not fit is
+   * left out, its worker counted missing and warned once; an older worker's values are written
+   * as its share here. Then the `cluster` var's families.
+   */
+  async #combined (id: string, perWorker: PerWorker, vars: readonly string[] | undefined, fail: Fail, log: ExpvarLogger): Promise<string> {
+    const collected = await this.member.collect('share', vars, undefined, id)
+    const shares: Share[] = []
+    const missing = [...collected.missing]
+    for (const [worker, answer] of [...collected.answers].sort((a, b) => a[0] - b[0])) {
+      const label = String(worker)
+      const share = typeof answer === 'string'
+        ? perWorker.read(label, answer)
+        : perWorker.labelled(label, answer.filter((wire) => wire.name !== CLUSTER_VAR).map((wire) => ({ ...fromWire(wire), builtin: this.#builtins.get(wire.name) })))
+      if (share !== undefined) {
+        shares.push(share)
+      } else {
+        missing.push(worker)
+        if (!this.#skipWarned.has(`share ${worker}`) && safeLog(log, 'warn', { sibling: worker }, `expvar: worker ${worker}'s share of the scrape does not fit the format: it is missing from the scrapes it answers so (said once)`)) this.#skipWarned.add(`share ${worker}`)
+      }
+    }
+    const value = infoOf({ ...collected, missing: missing.sort((a, b) => a - b) })
+    const answered = { ...value, answered: shares.length }
+    const families = (): MetricFamily[] => clusterFamilies(perWorker.namespace, answered)
+    return perWorker.combine(shares, [{ name: CLUSTER_VAR, kind: 'custom', meta: NO_META, value: answered, builtin: { families } }], fail)
   }
 
   /**
@@ -153,23 +184,6 @@ export class Cluster {
     }
     return readings
   }
-
-  /** Every worker's readings, each labelled with its worker's id, and the `cluster` var's families. */
-  #labelled (collected: Collected<readonly WireReading[]>, perWorker: PerWorker): Reading[] {
-    const readings: Reading[] = []
-    for (const [worker, wire] of [...collected.answers].sort((a, b) => a[0] - b[0])) {
-      const labels = { [perWorker.label]: String(worker) }
-      for (const reading of wire) {
-        if (reading.name !== CLUSTER_VAR) readings.push({ ...fromWire(reading), labels, builtin: this.#builtins.get(reading.name) })
-      }
-    }
-    const value = infoOf(collected)
-    const families = (): MetricFamily[] => clusterFamilies(perWorker.namespace, value)
-    readings.push({ name: CLUSTER_VAR, kind: 'custom', meta: NO_META, value, builtin: { families } })
-    // Stable: each name's readings stay in worker order, so its family lists the workers in order.
-    readings.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-    return readings
-  }
 }
 
 /**
@@ -185,9 +199,30 @@ export function joinCluster (fastify: FastifyInstance, registry: Registry, optio
   return new Cluster(member, builtins, fastify.log)
 }
 
-/** What a worker answers from registry: values for the cluster's document and metrics, its document itself for `?worker=`. */
+/**
+ * What a worker answers from registry: values for the cluster's document, its share of an
+ * exposition format for the metrics (its values for a format it does not know), its document
+ * itself for `?worker=`. The formats asked for are kept, so that each share reuses its last text.
+ */
 export function answersOf (registry: Registry): MemberOptions['local'] {
-  return (vars, want) => want === 'values' ? registry.scrape(VALUES_FORMAT, { vars }) : registry.document({ vars })
+  const formats = new Map<string, PerWorker>()
+  const shareOf = (id: string, worker: number): CoreFormat<string> | undefined => {
+    let perWorker = formats.get(id)
+    if (perWorker === undefined) {
+      const known = expositionId(id)
+      if (known === undefined) return undefined
+      // Ids come from siblings' requests: a few formats in practice, never more than a handful kept.
+      if (formats.size >= 16) formats.clear()
+      perWorker = expositionFormat(known.openmetrics, known.namespace).perWorker as PerWorker
+      formats.set(id, perWorker)
+    }
+    return perWorker.share(String(worker))
+  }
+  return (vars, want, format, worker) => {
+    if (want === 'document') return registry.document({ vars })
+    const share = want === 'share' && format !== undefined ? shareOf(format, worker) : undefined
+    return share === undefined ? registry.scrape(VALUES_FORMAT, { vars }) : registry.scrape(share, { vars })
+  }
 }
 
 /** This process's IPC channel to the cluster's primary; undefined outside a cluster worker. */

@@ -150,7 +150,9 @@ class Relay implements WorkerAggregator {
     const timer = setTimeout(() => this.#finish(key), message.timeout).unref()
     this.#pending.set(key, { asker, id: message.id, waiting: new Set(asked.map(({ worker }) => worker.id)), timer })
     for (const { worker, version, instance } of asked) {
-      const read = { [TAG]: 'read' as const, key, want: message.want, vars: message.vars }
+      // A sibling of an older version has no shares: asked for its values, which the asker writes as its share.
+      const share = message.want === 'share' ? (version < 3 ? { want: 'values' as const } : { want: message.want, format: message.format }) : { want: message.want }
+      const read = { [TAG]: 'read' as const, key, ...share, vars: message.vars }
       send(worker, versioned(version, version === 1 ? read : { ...read, to: instance, deadline: message.deadline }))
     }
   }

@@ -5,9 +5,11 @@ import { MAX_LITERAL } from '../formats/values.js'
 
 /**
  * What a scrape asks the workers for: their values (the scrape core's readings as plain data, for
- * the cluster's document and metrics), or their own document as they write it (`?worker=`).
+ * the cluster's document), their share of a format that combines per worker (the metrics: each
+ * worker's families written by itself, `format` naming the format), or their own document as they
+ * write it (`?worker=`).
  */
-export type Want = 'values' | 'document'
+export type Want = 'values' | 'share' | 'document'
 
 /** Every message carries this key, so that the relay and the workers ignore anyone else's messages. */
 export const TAG = 'fastify-expvar'
@@ -16,9 +18,11 @@ export const TAG = 'fastify-expvar'
  * The version this code speaks. Version 1 (plugin 0.1, no `v` key) had no instance addressing and
  * no deadlines; version 2 adds them as optional-to-read keys, so a version-1 relay still relays
  * version-2 workers, and this relay speaks version 1 to version-1 workers (a rolling restart).
+ * Version 3 adds the `share` request (with the format's id); a sibling of an older version is
+ * asked for its values instead, which the asker writes as its share.
  */
-export const VERSION = 2
-export const VERSIONS: readonly number[] = [1, 2]
+export const VERSION = 3
+export const VERSIONS: readonly number[] = [1, 2, 3]
 
 // Bounds on what one message may hold, so that no field can make the other side's work unbounded.
 /** A request id or relay key. */
@@ -37,6 +41,9 @@ const WorkerId = Type.Integer({ minimum: 0, maximum: MAX_TIMEOUT })
 const Id = Type.String({ minLength: 1, maxLength: MAX_ID })
 const Instance = Type.String({ minLength: 1, maxLength: MAX_ID })
 const WantSchema = Type.Union([Type.Literal('values'), Type.Literal('document')])
+const WantSchema3 = Type.Union([Type.Literal('values'), Type.Literal('share'), Type.Literal('document')])
+/** The id of the format a share is asked in. */
+const FormatId = Type.String({ minLength: 1, maxLength: MAX_ID })
 const Names = Type.Array(Type.String({ minLength: 1, maxLength: MAX_NAME }), { maxItems: MAX_NAMES })
 const Workers = Type.Array(WorkerId, { maxItems: MAX_WORKERS })
 
@@ -111,13 +118,20 @@ const V2 = {
   }
 } as const
 
+// Version 3: version 2's messages, a request's `want` may be `share`, with the format's id.
+const Share = { want: WantSchema3, format: Type.Optional(FormatId) }
+const V3 = {
+  toPrimary: { ...V2.toPrimary, collect: Type.Object({ ...V2.toPrimary.collect.properties, ...Share }) },
+  toWorker: { ...V2.toWorker, read: Type.Object({ ...V2.toWorker.read.properties, ...Share }) }
+} as const
+
 type Tagged<K extends string, S extends TSchema> = { readonly [TAG]: K, readonly v?: number } & Readonly<Static<S>>
 type MessagesOf<T extends Record<string, TSchema>> = { [K in keyof T & string]: Tagged<K, T[K]> }[keyof T & string]
 
 /** What a worker sends the primary, in any version this code reads. */
-export type ToPrimary = MessagesOf<typeof V2.toPrimary>
+export type ToPrimary = MessagesOf<typeof V3.toPrimary>
 /** What the primary sends a worker, in any version this code reads. */
-export type ToWorker = MessagesOf<typeof V2.toWorker>
+export type ToWorker = MessagesOf<typeof V3.toWorker>
 export type Message = ToPrimary | ToWorker
 export type WireAnswer = Static<typeof AnswerSchema>
 
@@ -137,7 +151,8 @@ function compiled (side: Record<string, TSchema>): Record<string, Check> {
 // Compiled once when the module loads: constant tables, not state.
 const CHECKS: Readonly<Record<number, Checks>> = {
   1: { toPrimary: compiled(V1.toPrimary), toWorker: compiled(V1.toWorker) },
-  2: { toPrimary: compiled(V2.toPrimary), toWorker: compiled(V2.toWorker) }
+  2: { toPrimary: compiled(V2.toPrimary), toWorker: compiled(V2.toWorker) },
+  3: { toPrimary: compiled(V3.toPrimary), toWorker: compiled(V3.toWorker) }
 }
 
 /** What a received message is: ours and fit, ours and unfit (with why), or not ours at all. */

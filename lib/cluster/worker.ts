@@ -8,8 +8,8 @@ import { receiveFromPrimary, TAG, type ToWorker, VERSION, versioned, type Want }
 /** A worker's answer: its readings for `values`, its document's text for `document`. */
 export type Answer = readonly WireReading[] | string
 
-/** The answer a request for `W` gets. */
-export type AnswerOf<W extends Want> = W extends 'values' ? readonly WireReading[] : string
+/** The answer a request for `W` gets: a share from a sibling of an older version is its values. */
+export type AnswerOf<W extends Want> = W extends 'values' ? readonly WireReading[] : W extends 'share' ? readonly WireReading[] | string : string
 
 /** What a worker uses of its IPC channel to the primary (node:process in a cluster worker). */
 export interface MemberChannel {
@@ -36,8 +36,8 @@ export interface Collected<A extends Answer = Answer> {
 export interface MemberOptions {
   /** Milliseconds to wait for the siblings, at most. */
   readonly timeout: number
-  /** This worker's own values, or document, of the given names. */
-  readonly local: (vars: readonly string[] | undefined, want: Want) => Promise<Answer>
+  /** This worker's own values, share of the format `format` (labelled with `worker`, its id), or document, of the given names. */
+  readonly local: (vars: readonly string[] | undefined, want: Want, format: string | undefined, worker: number) => Promise<Answer>
   readonly log: ExpvarLogger & { info (obj: object, msg: string): void }
 }
 
@@ -104,11 +104,11 @@ export class ClusterMember {
     for (const pending of this.#pending.values()) pending.resolve()
   }
 
-  /** Every worker's values or document (or only `only`'s), waiting at most the timeout. Never rejects. */
-  async collect<W extends Want> (want: W, vars: readonly string[] | undefined, only?: number): Promise<Collected<AnswerOf<W>>> {
+  /** Every worker's values, shares of `format` or documents (or only `only`'s), waiting at most the timeout. Never rejects. */
+  async collect<W extends Want> (want: W, vars: readonly string[] | undefined, only?: number, format?: string): Promise<Collected<AnswerOf<W>>> {
     const [own, siblings] = await Promise.all([
-      only === undefined || only === this.id ? this.#options.local(vars, want) : undefined,
-      only === this.id ? undefined : this.#ask(want, vars, only)
+      only === undefined || only === this.id ? this.#options.local(vars, want, format, this.id) : undefined,
+      only === this.id ? undefined : this.#ask(want, vars, only, format)
     ])
     // Every answer is to this request's `want`: the siblings' answers were checked against it.
     const answers = new Map<number, AnswerOf<W>>()
@@ -124,7 +124,7 @@ export class ClusterMember {
     }
   }
 
-  #ask (want: Want, vars: readonly string[] | undefined, only: number | undefined): Promise<Pending | undefined> {
+  #ask (want: Want, vars: readonly string[] | undefined, only: number | undefined, format: string | undefined): Promise<Pending | undefined> {
     if (this.#relay === 'down') {
       // Said again at every scrape while alone: a relay that lost this instance's hello (a stopped
       // and restarted relay, or a message it could not read) answers it and is asked next time.
@@ -153,7 +153,7 @@ export class ClusterMember {
       const timer = setTimeout(pending.resolve, timeout)
       this.#pending.set(id, pending)
       // The deadline lets the relay and the siblings skip a request the asker no longer waits for.
-      this.#send({ [TAG]: 'collect', v: VERSION, instance: this.#instance, id, want, vars, only, timeout, deadline: started + timeout })
+      this.#send({ [TAG]: 'collect', v: VERSION, instance: this.#instance, id, want, format, vars, only, timeout, deadline: started + timeout })
     })
   }
 
@@ -228,7 +228,7 @@ export class ClusterMember {
   #read (message: Extract<ToWorker, { [TAG]: 'read' }>, version: number): void {
     // The asker stopped waiting: an answer would be work for nobody (a backlog after a stall).
     if (message.deadline !== undefined && Date.now() > message.deadline) return
-    this.#options.local(message.vars, message.want).then(
+    this.#options.local(message.vars, message.want, message.format, this.id).then(
       (answer) => this.#send(versioned(version, { [TAG]: 'reading', key: message.key, answer })),
       // The scrape core never rejects for names; if it did, the asker counts this worker missing.
       (err: unknown) => this.#once('local', { err }, 'expvar: this worker could not read its own values for a sibling')
@@ -255,7 +255,7 @@ export class ClusterMember {
     if (message[TAG] === 'gone') {
       pending.missing.add(message.worker)
       if (message.reason !== undefined) this.#once(`why ${message.worker} ${message.reason}`, { sibling: message.worker, reason: message.reason }, `expvar: worker ${message.worker} is missing from this worker's cluster scrapes: ${message.reason} (said once)`)
-    } else if (typeof message.answer === 'string' ? pending.want === 'document' && isDocument(message.answer) : pending.want === 'values') {
+    } else if (typeof message.answer === 'string' ? (pending.want === 'document' && isDocument(message.answer)) || pending.want === 'share' : pending.want !== 'document') {
       pending.answers.set(message.worker, message.answer as Answer)
     } else {
       pending.missing.add(message.worker)

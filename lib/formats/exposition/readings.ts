@@ -34,7 +34,7 @@ export function isMap (reading: ExpositionReading): boolean {
 }
 
 /** The families an ordinary var's reading becomes from its value's tokens, with each one's owner. */
-export function varFamilies (reading: ExpositionReading, tokens: readonly Token[], namespace: string, names: NameCache): [MetricFamily, string][] {
+export function varFamilies (reading: ExpositionReading, tokens: readonly Token[], namespace: string, names: NameCache, constant: ExpositionReading['labels']): [MetricFamily, string][] {
   const { name, meta } = reading
   const type = meta.type ?? 'untyped'
   const full = namespace === '' ? name : namespace + '_' + name
@@ -47,7 +47,7 @@ export function varFamilies (reading: ExpositionReading, tokens: readonly Token[
       const value = tokens[i + 1] as number | bigint
       samples.push({ labels: { [label]: tokens[i] as string }, value: type === 'counter' ? counted(value, `key "${tokens[i] as string}"`) : value })
     }
-    if (Object.hasOwn(reading.labels ?? NO_LABELS, label)) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
+    if (Object.hasOwn(constant ?? NO_LABELS, label)) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
     return [[varFamily(names, full, type, help([]), samples), name]]
   }
   const out: [MetricFamily, string][] = []
@@ -79,7 +79,7 @@ export function varFamilies (reading: ExpositionReading, tokens: readonly Token[
  * `histogram` family: `_bucket{le}`, `_sum` and `_count` per label set (the Map's key is its label).
  * Undefined for any other reading.
  */
-export function histogramFamily (reading: ExpositionReading, namespace: string, names: NameCache): MetricFamily | undefined {
+export function histogramFamily (reading: ExpositionReading, namespace: string, names: NameCache, constant: ExpositionReading['labels']): MetricFamily | undefined {
   const { name, kind, meta, value } = reading
   let labels: readonly string[]
   // A histogram's reading always carries its label names (a worker's too: they travel in its meta).
@@ -88,7 +88,7 @@ export function histogramFamily (reading: ExpositionReading, namespace: string, 
   else return undefined
   for (const label of labels) {
     if (label === 'le') throw new TypeError('its label "le" is the name of a histogram\'s bucket bound')
-    if (Object.hasOwn(reading.labels ?? NO_LABELS, label)) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
+    if (Object.hasOwn(constant ?? NO_LABELS, label)) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
   }
   const full = namespace === '' ? name : namespace + '_' + name
   return { name: familyName(names, full, 'histogram'), type: 'histogram', help: meta.help ?? `expvar ${name}`, samples: histogramSamples(value, labels) }

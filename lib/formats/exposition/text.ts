@@ -55,7 +55,7 @@ export function render (family: MetricFamily, owner: string, labels: Readonly<Re
   }
 }
 
-function writeHeader (family: MetricFamily, openmetrics: boolean): string {
+export function writeHeader (family: MetricFamily, openmetrics: boolean): string {
   const { name, type, help } = family
   // Text 0.0.4 names a counter's family as its samples are named; OpenMetrics without the suffix.
   const header = !openmetrics && type === 'counter' ? name + '_total' : name

@@ -18,6 +18,22 @@ export interface ExpositionOptions<R extends ExpositionReading = ExpositionReadi
   readonly memo?: ExpositionMemo
   /** Leaves a reading out of the scrape and logs why (a value that throws when read, a cycle, a name taken). */
   readonly fail: (reading: R, err: unknown) => void
+  /**
+   * Constant labels of every reading that has none of its own: a cluster worker's `worker` in its
+   * share (format.ts). The same at every scrape, so its families are kept in the memo.
+   */
+  readonly labels?: Readonly<Record<string, string>>
+}
+
+/** What an exposition writer's readings became: their families, and the output's families planned from them. */
+export interface Settled<R> {
+  readonly readings: readonly R[]
+  readonly added: readonly (readonly Rendered[])[]
+  readonly plan: Plan
+  /** Whether the plan was made anew (not the last scrape's). */
+  readonly replanned: boolean
+  /** The indexes of the readings left out because a name they need is taken. */
+  readonly clashed: ReadonlySet<number>
 }
 
 /** Writes readings (sorted by name) in text 0.0.4 or OpenMetrics 1.0.0, one family per name. */
@@ -47,8 +63,9 @@ export class ExpositionWriter<R extends ExpositionReading> {
     }
   }
 
-  end (): string {
-    const { openmetrics, memo } = this.#options
+  /** The readings' families planned into the output's; the readings whose names are taken failed. For end(), and for a cluster's share (format.ts). */
+  settle (): Settled<R> {
+    const { memo } = this.#options
     const added = this.#added
     let plan: Plan
     let clashes: readonly (readonly [number, Error])[]
@@ -71,6 +88,12 @@ export class ExpositionWriter<R extends ExpositionReading> {
     }
     // The first var keeps a name: a second family of it would make the whole scrape invalid.
     for (const [index, err] of clashes) this.#options.fail(this.#readings[index] as R, err)
+    return { readings: this.#readings, added, plan, replanned, clashed: new Set(clashes.map(([index]) => index)) }
+  }
+
+  end (): string {
+    const { openmetrics, memo } = this.#options
+    const { added, plan, replanned } = this.settle()
     // A chunk whose families are the very ones of the last scrape (an unchanged var's are kept)
     // is the same text; the rest are written again. Joined once, so that the text is one flat
     // string: a tree of concatenations made the route's Buffer.byteLength() and the socket's
@@ -95,7 +118,7 @@ export class ExpositionWriter<R extends ExpositionReading> {
     const { openmetrics, namespace, names, memo } = this.#options
     const { kind, value, meta: { help, type, label } } = reading
     const map = isMap(reading)
-    // Constant labels (a cluster's) vary by reading: only a registry's own readings are kept.
+    // A reading's own constant labels vary by reading: only those without are kept (a share's labels are its format's).
     const keep = reading.labels === undefined ? memo?.vars : undefined
     const last = keep?.get(reading.name)
     const same = last !== undefined && last.kind === kind && last.map === map && last.help === help && last.type === type && last.label === label
@@ -103,15 +126,16 @@ export class ExpositionWriter<R extends ExpositionReading> {
     if (same && last.histogram && last.value === value) return last.rendered
     // A Map's own value is frozen while unchanged: the same one again has the same keys and numbers.
     if (same && !last.histogram && map && last.value === value && Object.isFrozen(value)) return last.rendered
-    const histogram = histogramFamily(reading, namespace, names)
+    const constant = reading.labels ?? this.#options.labels
+    const histogram = histogramFamily(reading, namespace, names, constant)
     if (histogram !== undefined) {
-      const mine = [render(histogram, reading.name, reading.labels, openmetrics)]
+      const mine = [render(histogram, reading.name, constant, openmetrics)]
       keep?.set(reading.name, { kind, map, help, type, label, value, tokens: [], histogram: true, rendered: mine })
       return mine
     }
     const tokens = map ? mapTokens(value as object) : tokensOf(value)
     if (same && !last.histogram && sameTokens(last.tokens, tokens)) return last.rendered
-    const mine = varFamilies(reading, tokens, namespace, names).map(([family, owner]) => render(family, owner, reading.labels, openmetrics))
+    const mine = varFamilies(reading, tokens, namespace, names, constant).map(([family, owner]) => render(family, owner, constant, openmetrics))
     keep?.set(reading.name, { kind, map, help, type, label, value, tokens, histogram: false, rendered: mine })
     return mine
   }
@@ -122,7 +146,7 @@ export class ExpositionWriter<R extends ExpositionReading> {
    */
   #builtinRendered (reading: R, families: Families): readonly Rendered[] {
     const { openmetrics, memo } = this.#options
-    // Constant labels (a cluster's) vary by reading: only a registry's own readings are kept.
+    // A reading's own constant labels vary by reading: only those without are kept (a share's labels are its format's).
     const keep = reading.labels === undefined ? memo?.builtins : undefined
     const kept = keep?.get(reading.name)
     const last = kept?.families === families ? kept.rendered : undefined
@@ -132,7 +156,7 @@ export class ExpositionWriter<R extends ExpositionReading> {
       const old = last?.[i]
       if (old !== undefined && sameFamily(old.family, family)) return old
       changed = true
-      return render(family, `builtin ${reading.name}\0${family.name}`, reading.labels, openmetrics, old)
+      return render(family, `builtin ${reading.name}\0${family.name}`, reading.labels ?? this.#options.labels, openmetrics, old)
     })
     if (!changed) return last as readonly Rendered[]
     keep?.set(reading.name, { families, rendered: mine })

@@ -8,6 +8,7 @@ import { relay, type RelayCluster } from '../lib/cluster/primary.js'
 import { TAG, VERSION } from '../lib/cluster/protocol.js'
 import { ClusterMember, type MemberChannel, type MemberOptions } from '../lib/cluster/worker.js'
 import { BUILTIN } from '../lib/families.js'
+import { fromWire, type WireReading } from '../lib/formats/values.js'
 import { FuncVar } from '../lib/vars.js'
 import type { Registry as LibRegistry } from '../lib/registry.js'
 import { FakeCluster, tick } from './fake-cluster.js'
@@ -399,6 +400,39 @@ test('a share says what its writer left out, whatever was thrown, for the asker 
   const registry = counting(3)
   const faces = { name: 'odd', families: () => { throw 'nope' }, aggregate: (values: readonly unknown[]) => values[0] } // eslint-disable-line no-throw-literal
   registry.register('odd', Object.assign(new FuncVar(() => 1), { [BUILTIN]: faces }))
+  // Its family a_b takes the name the later var a_b needs.
+  registry.register('a', () => ({ b: 1 }))
+  registry.int('a_b')
   const share = await answersOf(registry as LibRegistry)(undefined, 'share', 'prometheus:', 3) as string
-  t.match(share, /^\[\["odd","[a-z]+","nope"\],\["hits",/)
+  t.match(share, /^\[\["odd","[a-z]+","nope"\],\["a_b","int","its Prometheus name a_b is taken by a.b"\],\["a",/)
+  t.notMatch(share, /\["a_b","int",\[/, 'a reading whose name is taken has no families in the share')
+})
+
+test('the values copy charges a shared object once: a depth-40 DAG is refused after a few reads, logged once; a shared value within the bound keeps its exact leaves at every place', async (t) => {
+  const log = recorder()
+  const registry = new Registry({ logger: log })
+  let reads = 0
+  const dag = (depth: number): unknown => {
+    let v: unknown = 1
+    for (let i = 0; i < depth; i++) {
+      const below = v
+      v = { get a () { reads++; return below }, b: below }
+    }
+    return v
+  }
+  registry.register('deep', () => dag(40))
+  // Not shared, and not plain data (bigints): copied, and refused at the bound's last node.
+  registry.register('many', () => Array.from({ length: 600_000 }, () => [1n]))
+  const shared = { big: 2n ** 70n, n: NaN }
+  registry.register('shared', () => ({ x: shared, y: [shared, { z: shared }] }))
+  const local = answersOf(registry as LibRegistry)
+  for (let i = 0; i < 2; i++) {
+    const answer = await local(undefined, 'values', undefined, 1) as readonly WireReading[]
+    t.same(answer.map((reading) => reading.name), ['shared'], 'the DAG is left out, the rest served')
+    const { value } = fromWire(answer[0] as WireReading) as { value: { x: typeof shared, y: [typeof shared, { z: typeof shared }] } }
+    t.ok(value.x.big === 2n ** 70n && value.y[0].big === 2n ** 70n && value.y[1].z.big === 2n ** 70n, 'the bigint at every place')
+    t.ok(Number.isNaN(value.x.n) && Number.isNaN(value.y[0].n) && Number.isNaN(value.y[1].z.n), 'NaN at every place')
+  }
+  t.ok(reads < 200, `each shared object read once, not at each of its 2^40 places (${reads} reads over two scrapes)`)
+  t.match(log.lines.map((line) => [line.obj.var, (line.obj.err as Error).message]), [['deep', /^the value has more than 1048576 nodes/], ['many', /^the value has more than 1048576 nodes/]], 'logged once each')
 })

@@ -42,12 +42,26 @@ export interface ValueReading {
  */
 const isWireData = plainDataCheck(Number.isFinite)
 
-/** Copies a value into plain data by the document writer's rules (lib/json.ts), the inexact leaves into `exact`. */
+/** A container copied once: its copy, the nodes it cost, and its inexact leaves at paths from it. */
+interface Copied {
+  readonly copy: unknown
+  readonly nodes: number
+  readonly exact: readonly Exact[]
+}
+
+/**
+ * Copies a value into plain data by the document writer's rules (lib/json.ts), the inexact leaves
+ * into `exact`. A container met again (shared, not a cycle) is the same copy, charged its nodes at
+ * once instead of walked again, its inexact leaves put at the new path: as the document writer
+ * charges a shared object's text, so that a depth-40 DAG is refused after a few dozen containers
+ * (JSON would carry every place of it) and a getter of a shared object is read once.
+ */
 class Plain {
   readonly exact: Exact[] = []
   readonly #path: (string | number)[] = []
   readonly #ancestors: object[] = []
   readonly #budget = nodeBudget()
+  readonly #copied = new Map<object, Copied>()
 
   value (value: unknown): unknown {
     if (--this.#budget.left < 0) overBudget()
@@ -94,6 +108,16 @@ class Plain {
     if (typeof (value as { then?: unknown }).then === 'function') {
       throw new TypeError('the value contains a Promise; only the var itself may be async')
     }
+    const copied = this.#copied.get(value)
+    if (copied !== undefined) {
+      // This node was counted by value(); the ones below it are charged now.
+      this.#budget.left -= copied.nodes - 1
+      if (this.#budget.left < 0) overBudget()
+      for (const [path, literal] of copied.exact) this.exact.push([[...this.#path, ...path], literal])
+      return copied.copy
+    }
+    const left = this.#budget.left + 1
+    const from = this.exact.length
     this.#ancestors.push(value)
     let out: unknown
     if (Array.isArray(value)) {
@@ -120,6 +144,8 @@ class Plain {
       out = object
     }
     this.#ancestors.pop()
+    const depth = this.#path.length
+    this.#copied.set(value, { copy: out, nodes: left - this.#budget.left, exact: this.exact.slice(from).map(([path, literal]) => [path.slice(depth), literal]) })
     return out
   }
 

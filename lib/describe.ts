@@ -1,6 +1,6 @@
 // How error and log messages show a value: one describer, that never throws and never runs the value's code.
 import { inspect } from 'node:util'
-import { quote } from './json.js'
+import { quote } from './go-escapes.js'
 
 function isList (value: unknown): value is ReadonlyArray<string | number> {
   return Array.isArray(value) && value.every((item) => typeof item === 'string' || typeof item === 'number')

@@ -2,7 +2,7 @@
 import type { HistogramLeaf, ReadingMeta } from '../types/index.js'
 import type { MetricSample } from './families.js'
 import { leafJSON, leafOf } from './histogram-series.js'
-import { quote } from './json.js'
+import { quote } from './go-escapes.js'
 import { isPlainObject, put } from './merge.js'
 
 /** A histogram document's leaves with the label values above each, in order, walking `depth` levels of labels. */

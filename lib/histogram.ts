@@ -6,7 +6,7 @@ import { describe } from './describe.js'
 import { FST_EXPVAR_INVALID_VALUE } from './errors.js'
 import { checkHistogramMeta, refuseOwnFields, type HistogramSettings } from './histogram-settings.js'
 import { boundText, leafJSON, leafOf, Series } from './histogram-series.js'
-import { quote } from './json.js'
+import { quote } from './go-escapes.js'
 import { safeLog, WARNING_LOGGER } from './log.js'
 
 /** The label value, for every label, of the series that counts the combinations past the cap. */

@@ -3,7 +3,8 @@ import type * as api from '../types/index.js'
 import type { MapKeyValue, Var } from '../types/index.js'
 import { describe } from './describe.js'
 import { FST_EXPVAR_INVALID_VALUE, FST_EXPVAR_INVALID_VAR } from './errors.js'
-import { numberJSON, quote, writeJSON } from './json.js'
+import { quote } from './go-escapes.js'
+import { numberJSON, writeJSON } from './json.js'
 
 // An Int is exact only within ±(2^53 − 1): past that a double cannot count by one. A Float that
 // became NaN or ±Infinity would stay so for good, served as null.

@@ -7,7 +7,7 @@ import { test } from 'tap'
 import { type ExpvarLogger, Registry } from '../index.js'
 
 const MAX_TEXT = constants.MAX_STRING_LENGTH
-// goRewrite's slice (lib/json.ts): a long text is rewritten a megabyte at a time.
+// goRewrite's slice (lib/go-escapes.ts): a long text is rewritten a megabyte at a time.
 const SLICE = 1 << 20
 
 /** A registry whose failure log lines are kept: [var, message of the error]. */

@@ -1,7 +1,8 @@
 // Go's /debug/vars document: "{\n", `"name": value` entries joined by ",\n", then "\n}\n".
 import type { CoreFormat, CoreWriter, Fail, Reading } from '../format.js'
-import { quote, type TextMemo, writeAgain } from '../json.js'
+import { quote } from '../go-escapes.js'
 import { MAX_TEXT } from '../plain.js'
+import { type TextMemo, writeAgain } from '../text-memo.js'
 import { ownText } from '../vars.js'
 
 // "{\n" + "\n}\n", and ",\n" between entries.

@@ -12,7 +12,7 @@ import { isPlainObject, mergeObjects } from './merge.js'
  * vars at a time, yielding to the event loop between slices: a large document does not hold the
  * loop for its whole duration. Documented in the README.
  */
-export const SLICE = 500
+const SLICE = 500
 
 function failEntry (log: ExpvarLogger, entry: Entry, err: unknown): void {
   if (!entry.failing) {

@@ -72,7 +72,7 @@ function boundsKey (leaf: Record<string, unknown>): string | undefined {
 }
 
 /** One histogram's values added: the value, its text as a HistogramVar writes it, and the values left out. */
-export interface Merged {
+interface Merged {
   readonly value: unknown
   /** Buckets in bound order and label values sorted as strings, which a plain object's own key order would not keep. */
   readonly text: string

@@ -15,7 +15,7 @@ export function boundText (bound: number): string {
  * histogram_quantile() estimates it: linear within the bucket that holds the rank, the first
  * bucket starting at 0, the highest finite bound where the rank falls in +Inf's. Null without observations.
  */
-export function quantile (q: number, bounds: readonly number[], cumulative: ArrayLike<number>): number | null {
+function quantile (q: number, bounds: readonly number[], cumulative: ArrayLike<number>): number | null {
   const count = cumulative[bounds.length] as number
   if (!(count > 0)) return null
   let rank = q * count

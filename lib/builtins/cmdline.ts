@@ -4,7 +4,7 @@ import type { Var } from '../../types/index.js'
 import { writeJSON } from '../json.js'
 import { type Builtin, builtinSource, publishBuiltin } from './publish.js'
 
-export const REDACTED = '[REDACTED]'
+const REDACTED = '[REDACTED]'
 
 // The one list of words that make a name look secret: flag names, NAME=value names and URL
 // parameter names are all tested against it. Literal alternatives only, so a test costs at most
@@ -172,7 +172,7 @@ function sameStrings (a: readonly unknown[], b: readonly string[]): boolean {
 }
 
 /** Publishes `cmdline`, read at every scrape. */
-export const cmdline: FastifyPluginAsync<{ redact: boolean }> = async function cmdline (fastify, options) {
+const cmdline: FastifyPluginAsync<{ redact: boolean }> = async function cmdline (fastify, options) {
   publishBuiltin(fastify, cmdlineBuiltin, new ArgvVar(options.redact))
 }
 

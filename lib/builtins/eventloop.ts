@@ -65,7 +65,7 @@ const eventloopFamilies: Families = (value) => [
     single(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop delay ${stat} since the previous scrape, in seconds (eventloop ${stat}).`, scaled(field(value, stat), NS_PER_S)))
 ]
 
-export const eventloop: FastifyPluginAsync = async function eventloop (fastify) {
+const eventloop: FastifyPluginAsync = async function eventloop (fastify) {
   const stats = new EventLoopStats()
   publishBuiltin(fastify, eventloopBuiltin, () => stats.read(), () => stats.close())
 }

@@ -73,7 +73,7 @@ function gcAggregate (values: readonly unknown[]): unknown {
   return mergeHistograms(values, 1).value
 }
 
-export const gc: FastifyPluginAsync = async function gc (fastify) {
+const gc: FastifyPluginAsync = async function gc (fastify) {
   const histogram = new GcHistogram()
   publishBuiltin(fastify, gcBuiltin, histogram, () => histogram.close())
 }

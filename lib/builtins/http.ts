@@ -112,7 +112,7 @@ function statusText (code: number): string {
  * Publishes `http`. Wrapped with fastify-plugin so that its hook belongs to the context the expvar
  * plugin was registered in and reaches every route of it.
  */
-export const http: FastifyPluginAsync = fp(async function http (fastify) {
+const http: FastifyPluginAsync = fp(async function http (fastify) {
   const counters = new HttpCounters()
   const durations = new HistogramVar({ labels: [...DURATION_LABELS], buckets: DEFAULT_BUCKETS })
   durations[PUBLISHED]('http', fastify.log)

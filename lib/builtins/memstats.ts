@@ -52,7 +52,7 @@ function deepFreeze<T> (value: T): T {
 }
 
 /** Go's MemStats as a var: scalar fields read per scrape, GC history kept from GC performance entries. */
-export class MemStats implements Var {
+class MemStats implements Var {
   readonly source = builtinSource('memstats')
   #numGC = 0
   #numForcedGC = 0
@@ -197,7 +197,7 @@ const memstatsFamilies: Families = (value) => [
 ]
 
 /** Publishes `memstats`; its GC observer is disconnected when the instance closes. */
-export const memstats: FastifyPluginAsync = async function memstats (fastify) {
+const memstats: FastifyPluginAsync = async function memstats (fastify) {
   const stats = new MemStats()
   publishBuiltin(fastify, memstatsBuiltin, stats, () => stats.close())
 }

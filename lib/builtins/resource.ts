@@ -7,7 +7,7 @@ import { type Builtin, publishBuiltin } from './publish.js'
 const US_PER_S = 1e6
 
 /** getrusage's fields; utime and stime in seconds, maxrss in kilobytes, the rest counts. */
-export function resourceUsage (): Record<string, number> {
+function resourceUsage (): Record<string, number> {
   const usage = process.resourceUsage()
   return {
     utime: usage.userCPUTime / US_PER_S,
@@ -41,7 +41,7 @@ const resourceFamilies: Families = (value) => {
   ]
 }
 
-export const resource: FastifyPluginAsync = async function resource (fastify) {
+const resource: FastifyPluginAsync = async function resource (fastify) {
   publishBuiltin(fastify, resourceBuiltin, resourceUsage)
 }
 

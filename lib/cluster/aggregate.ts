@@ -4,17 +4,17 @@ import { aggregateHistograms } from '../histogram-samples.js'
 import { isPlainObject, put } from '../merge.js'
 
 /** What the rules read of a var: its name, its plain value and how its metadata says to combine it. */
-export interface Reading {
+interface Reading {
   readonly name: string
   readonly kind?: string
   readonly value: unknown
   readonly meta?: { readonly aggregate?: Aggregate, readonly labels?: readonly string[] }
 }
 
-export type Aggregate = 'sum' | 'max' | 'min' | 'avg' | 'first'
+type Aggregate = 'sum' | 'max' | 'min' | 'avg' | 'first'
 
 /** A var's readings combined; a histogram's with its text, which its value as a plain object cannot keep in order. */
-export type Aggregated<R extends Reading> = R & { readonly text?: string }
+type Aggregated<R extends Reading> = R & { readonly text?: string }
 
 /** One worker's readings, as it sent its values. */
 interface WorkerReadings<R extends Reading = Reading> {

@@ -16,7 +16,7 @@ import { ClusterMember, type Collected, type MemberChannel, type MemberOptions }
 /** The cluster's own var: how many workers there are and which did not answer. */
 const CLUSTER_VAR = 'cluster'
 
-export interface ClusterOptions {
+interface ClusterOptions {
   readonly timeout: number
 }
 

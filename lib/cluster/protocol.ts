@@ -132,8 +132,6 @@ type MessagesOf<T extends Record<string, TSchema>> = { [K in keyof T & string]: 
 export type ToPrimary = MessagesOf<typeof V3.toPrimary>
 /** What the primary sends a worker, in any version this code reads. */
 export type ToWorker = MessagesOf<typeof V3.toWorker>
-export type Message = ToPrimary | ToWorker
-export type WireAnswer = Static<typeof AnswerSchema>
 
 type Side = 'toPrimary' | 'toWorker'
 type Check = (value: unknown) => boolean
@@ -156,7 +154,7 @@ const CHECKS: Readonly<Record<number, Checks>> = {
 }
 
 /** What a received message is: ours and fit, ours and unfit (with why), or not ours at all. */
-export type Received<M> =
+type Received<M> =
   | { readonly fit: true, readonly message: M, readonly version: number }
   | { readonly fit: false, readonly version: unknown, readonly reason: string }
   | undefined

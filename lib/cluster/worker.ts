@@ -6,10 +6,10 @@ import { safeLog } from '../log.js'
 import { receiveFromPrimary, TAG, type ToWorker, VERSION, versioned, type Want } from './protocol.js'
 
 /** A worker's answer: its readings for `values`, its document's text for `document`. */
-export type Answer = readonly WireReading[] | string
+type Answer = readonly WireReading[] | string
 
 /** The answer a request for `W` gets: a share from a sibling of an older version is its values. */
-export type AnswerOf<W extends Want> = W extends 'values' ? readonly WireReading[] : W extends 'share' ? readonly WireReading[] | string : string
+type AnswerOf<W extends Want> = W extends 'values' ? readonly WireReading[] : W extends 'share' ? readonly WireReading[] | string : string
 
 /** What a worker uses of its IPC channel to the primary (node:process in a cluster worker). */
 export interface MemberChannel {

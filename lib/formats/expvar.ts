@@ -223,7 +223,7 @@ function fitLimit (entries: string[], written: Reading[], length: number, fail: 
 }
 
 /** Frames entries already written as `"name": <json>` the way Go's expvarHandler does. */
-export function frame (entries: string[]): string {
+function frame (entries: string[]): string {
   if (entries.length === 0) return '{\n\n}\n'
   // One join, so that the document is one flat string: the socket then copies it without first
   // flattening a tree of concatenations. join() returns a lone entry as it is, so one entry is

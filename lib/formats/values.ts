@@ -9,14 +9,14 @@ import { NO_META } from '../meta.js'
 export const MAX_LITERAL = 4096
 
 /** A key path into a value: object keys and array indices. */
-export type Path = readonly (string | number)[]
+type Path = readonly (string | number)[]
 
 /**
  * A leaf JSON cannot carry: where it is in the value (which holds null there) and its text, a
  * bigint's digits or `NaN`, `Infinity`, `-Infinity`. Beside the value rather than in it, so that no
  * user data can be mistaken for one.
  */
-export type Exact = readonly [path: Path, literal: string]
+type Exact = readonly [path: Path, literal: string]
 
 /** One var's value as plain data: it survives node:cluster's JSON serialization unchanged. */
 export interface WireReading {
@@ -29,7 +29,7 @@ export interface WireReading {
 }
 
 /** A reading back from the wire: its value whole again, bigints and non-finite numbers included. */
-export interface ValueReading {
+interface ValueReading {
   readonly name: string
   readonly kind: VarKind
   readonly meta: VarMeta

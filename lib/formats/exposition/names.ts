@@ -21,7 +21,7 @@ export function isNamespace (value: unknown): value is string {
  * a run of `__` (reserved for Prometheus' own labels), and Go-style names are camelCase. Accented
  * letters lose their accents (`ü` → `u`) rather than become `_`, which would split words.
  */
-export function metricName (raw: string): string {
+function metricName (raw: string): string {
   const snake = raw.normalize('NFKD').replace(COMBINING_MARKS, '').replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase()
   const name = snake.replace(/[^a-z0-9]+/g, '_')
   return /^[0-9]/.test(name) ? '_' + name : name

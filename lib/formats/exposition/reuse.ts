@@ -30,7 +30,7 @@ interface Memo {
 }
 
 /** What a builtin's reading became at the last scrape, and by which builtin's families. */
-export interface BuiltinMemo {
+interface BuiltinMemo {
   readonly families: Families
   readonly rendered: readonly Rendered[]
 }

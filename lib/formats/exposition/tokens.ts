@@ -26,7 +26,7 @@ function isWalked (value: unknown): value is object {
  * a name made from its path, many times what the document spends on it: 2^14 of them are about
  * 1.1 MB of text (docs/prometheus.md). A Map handle's keys are one family's samples, not bounded here.
  */
-export const MAX_ENTRIES = 1 << 14
+const MAX_ENTRIES = 1 << 14
 
 export function tokensOf (value: unknown): Token[] {
   const n = numeric(value)

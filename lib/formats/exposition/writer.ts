@@ -8,7 +8,7 @@ import { ExpositionMemo, type Plan, type Rendered, sameFamily, sameShape, sameSo
 import { render } from './text.js'
 import { mapTokens, tokensOf } from './tokens.js'
 
-export interface ExpositionOptions<R extends ExpositionReading = ExpositionReading> {
+interface ExpositionOptions<R extends ExpositionReading = ExpositionReading> {
   readonly openmetrics: boolean
   /** Prefixed, with `_`, to every name a var's value gives (not to the builtins' fixed names). */
   readonly namespace: string
@@ -26,7 +26,7 @@ export interface ExpositionOptions<R extends ExpositionReading = ExpositionReadi
 }
 
 /** What an exposition writer's readings became: their families, and the output's families planned from them. */
-export interface Settled<R> {
+interface Settled<R> {
   readonly readings: readonly R[]
   readonly added: readonly (readonly Rendered[])[]
   readonly plan: Plan

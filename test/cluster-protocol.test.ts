@@ -1,7 +1,7 @@
 // The cluster's IPC protocol in one process: every message checked against its version's schema,
 // versions 1 and 2 side by side, instance addressing, deadlines, and a relay retried after a timeout.
 import nodeCluster from 'node:cluster'
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { aggregateWorkers, Registry } from '../index.js'
 import { answersOf, Cluster } from '../lib/cluster/index.js'
 import { relay, type RelayCluster } from '../lib/cluster/primary.js'
@@ -54,6 +54,26 @@ async function ticks (n = 4): Promise<void> {
 
 const hits = (collected: { answers: ReadonlyMap<number, unknown> }): number[] =>
   [...collected.answers.values()].map((answer) => ((answer as { name: string, value: number }[]).find((r) => r.name === 'hits') as { value: number }).value)
+
+/**
+ * A relay with worker 1 asking (hits 1, a 5 s timeout, its lines kept) and worker 2 a bare channel
+ * that answers each read with the version and answer `reply` gives for it; stopped with the test.
+ */
+function askerAndBareSibling (t: Test, reply: (read: Record<string, unknown>) => { v: number, answer: unknown }): { log: ReturnType<typeof recorder>, asker: ClusterMember, bare: ReturnType<FakeCluster['fork']> } {
+  const cluster = new FakeCluster()
+  const aggregator = relay(cluster as unknown as RelayCluster)
+  t.teardown(() => aggregator.stop())
+  const log = recorder()
+  const asker = member(cluster.fork(1), counting(1), 5000, log)
+  t.teardown(() => asker.stop())
+  const bare = cluster.fork(2)
+  bare.channel.on('message', (message: Record<string, unknown>) => {
+    if (message[TAG] !== 'read') return
+    const { v, answer } = reply(message)
+    bare.send({ [TAG]: 'reading', v, key: message.key, answer } as never, () => {})
+  })
+  return { log, asker, bare }
+}
 
 test('the relay drops every message that does not fit its version, says so once per worker, and relays on', async (t) => {
   const cluster = new FakeCluster()
@@ -270,17 +290,8 @@ test('a request past its deadline costs the relay and the siblings nothing', asy
 })
 
 test('a sibling\'s answer of the wrong shape, or one that does not fit, makes it missing at once, said once', async (t) => {
-  const cluster = new FakeCluster()
-  const aggregator = relay(cluster as unknown as RelayCluster)
-  t.teardown(() => aggregator.stop())
-  const log = recorder()
-  const a = member(cluster.fork(1), counting(1), 5000, log)
-  t.teardown(() => a.stop())
-  const raw = cluster.fork(2)
   let answer: unknown
-  raw.channel.on('message', (message: Record<string, unknown>) => {
-    if (message[TAG] === 'read') raw.send({ [TAG]: 'reading', v: 2, key: message.key, answer } as never, () => {})
-  })
+  const { log, asker: a, bare: raw } = askerAndBareSibling(t, () => ({ v: 2, answer }))
   raw.send({ [TAG]: 'hello', v: 2, instance: 'r' } as never, () => {})
   await ticks()
   for (const [want, wrong] of [['values', '{\n}\n'], ['document', []], ['document', 'not a document'], ['values', [{ name: 'x', kind: 'int', value: 1, meta: { type: 'histogram!' } }]]] as const) {
@@ -344,22 +355,14 @@ test('a var holding a bigint longer than the channel carries is left out of the 
 })
 
 test('the metrics\' shares: a version-2 sibling is asked for its values, which the asker writes as its share; a share that does not fit makes its worker missing, said once', async (t) => {
-  const cluster = new FakeCluster()
-  const aggregator = relay(cluster as unknown as RelayCluster)
-  t.teardown(() => aggregator.stop())
-  const log = recorder()
-  const a = member(cluster.fork(1), counting(1), 5000, log)
-  t.teardown(() => a.stop())
-  const view = new Cluster(a, new Map(), log)
-  const raw = cluster.fork(2)
   const reads: Record<string, unknown>[] = []
   let version = 2
   let answer: unknown = [{ name: 'hits', kind: 'int', value: 2 }]
-  raw.channel.on('message', (message: Record<string, unknown>) => {
-    if (message[TAG] !== 'read') return
-    reads.push(message)
-    raw.send({ [TAG]: 'reading', v: version, key: message.key, answer } as never, () => {})
+  const { log, asker: a, bare: raw } = askerAndBareSibling(t, (read) => {
+    reads.push(read)
+    return { v: version, answer }
   })
+  const view = new Cluster(a, new Map(), log)
   raw.send({ [TAG]: 'hello', v: version, instance: 'r' } as never, () => {})
   await ticks()
   const metrics = (): Promise<string> => view.metrics({ openmetrics: false, namespace: '', log })

@@ -229,10 +229,15 @@ test('a memstats refused by the registry stops the GC observer it started', asyn
   t.equal(disconnects.count, 1)
 })
 
-test('memstats\' value is frozen, so that no caller changes what the next one reads', async (t) => {
+test('memstats\' value is frozen, so that no caller changes what the next one reads; it is its text\'s data', async (t) => {
+  // One moment: the value and the text of one reading.
+  clock(t)
   const { app } = await build({ memstats: true })
-  const value = app.expvar.get('memstats')?.value() as { BySize: object[] }
+  const memstats = app.expvar.get('memstats') as Var
+  const value = memstats.value() as { BySize: object[], PauseNs: number[] }
   t.ok(Object.isFrozen(value))
   t.ok(Object.isFrozen(value.BySize[0]), 'all the way down')
+  t.ok(Object.isFrozen(value.PauseNs), 'the rings too')
+  t.same(value, JSON.parse(memstats.string?.() as string), 'the same data as the text Go\'s tools read')
   t.throws(() => { (value as Record<string, unknown>).NumGC = -1 })
 })

@@ -1,10 +1,12 @@
 // The resource, process and eventloop builtins: opt-in Node runtime vars, each instance stopping its own.
+import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import v8 from 'node:v8'
-import { test } from 'tap'
+import { type Test, test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Var } from '../index.js'
 import { BUILTIN_NAMES } from '../lib/builtins/index.js'
+import { READING_MAX_AGE_MS } from '../lib/builtins/readings.js'
 import { build, scrape, waitFor } from './helpers.js'
 
 const RUSAGE = ['utime', 'stime', 'maxrss', 'ixrss', 'idrss', 'isrss', 'minflt', 'majflt', 'nswap', 'inblock', 'oublock', 'msgsnd', 'msgrcv', 'nsignals', 'nvcsw', 'nivcsw']
@@ -12,13 +14,25 @@ const EVENTLOOP = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99', 'samples
 
 type Numbers = Record<string, number>
 
-/** Scrapes eventloop until its window holds a sample; each scrape starts a new window. */
+/** Scrapes eventloop until its window holds a sample; a scrape 100 ms after the last read starts a new window. */
 async function sampledEventloop (app: FastifyInstance): Promise<Numbers> {
   // A try every 30 ms, longer than the histogram's 10 ms resolution, so that a window can hold a sample.
   return waitFor('an event-loop sample', async () => {
     const stats = (await scrape(app, '?vars=eventloop')).eventloop as Numbers
     return stats.samples as number > 0 && stats
   }, { every: 30 })
+}
+
+/**
+ * From now on performance.now runs a readings window ahead at each call of the returned function:
+ * the builtins' next read is then a new window's, whatever the wall clock did.
+ */
+function windows (t: Test): () => void {
+  const real = performance.now
+  let offset = 0
+  performance.now = () => real.call(performance) + offset
+  t.teardown(() => { performance.now = real })
+  return () => { offset += READING_MAX_AGE_MS }
 }
 
 test('the Node runtime vars are opt-in', async (t) => {
@@ -83,12 +97,16 @@ test('a window without a sample reports zeros; a closed instance stops sampling'
   await sampledEventloop(app)
   const eventloop = app.expvar.get('eventloop') as Var
   await app.close()
+  const next = windows(t)
+  next()
   eventloop.value() // ends the window that was open while the instance was
   await sleep(30)
+  next()
   const stats = eventloop.value() as Numbers
   // The lag is the last one measured while the instance was open: no probe runs after close.
   t.ok(stats.lag as number > 0, 'a lag was measured while open')
   await sleep(30)
+  next()
   t.equal((eventloop.value() as Numbers).lag, stats.lag, 'and none since')
   t.same({ ...stats, utilization: 0, lag: 0 }, { min: 0, max: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p99: 0, samples: 0, utilization: 0, lag: 0 })
 })
@@ -102,8 +120,11 @@ test('two instances with every builtin run side by side, and each stops its own 
   await sampledEventloop(b)
   const aLoop = a.expvar.get('eventloop') as Var
   await a.close()
+  const next = windows(t)
+  next()
   aLoop.value() // ends the window that was open while the instance was
   await sleep(30)
+  next()
   t.equal((aLoop.value() as Numbers).samples, 0, 'the closed instance no longer samples')
   t.ok((await sampledEventloop(b)).samples as number > 0, 'the open one still does')
   const doc = await scrape(b)

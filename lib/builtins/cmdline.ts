@@ -1,5 +1,4 @@
 // Go's `cmdline` var: process.argv, with the values of secret-looking arguments and URL credentials redacted.
-import type { FastifyPluginAsync } from 'fastify'
 import type { Var } from '../../types/index.js'
 import { writeJSON } from '../json.js'
 import { type Builtin, builtinSource, publishBuiltin } from './publish.js'
@@ -172,7 +171,7 @@ function sameStrings (a: readonly unknown[], b: readonly string[]): boolean {
 }
 
 /** Publishes `cmdline`, read at every scrape. */
-const cmdline: FastifyPluginAsync<{ redact: boolean }> = async function cmdline (fastify, options) {
+const cmdline: Builtin<{ redact: boolean }>['plugin'] = async function cmdline (fastify, options) {
   publishBuiltin(fastify, cmdlineBuiltin, new ArgvVar(options.redact))
 }
 

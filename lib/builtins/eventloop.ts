@@ -1,9 +1,10 @@
-// The `eventloop` var: event-loop delay and utilization over the window since the previous scrape.
+// The `eventloop` var: event-loop delay and utilization over the time since the previous reading.
 import type { FastifyPluginAsync } from 'fastify'
 import { type Families, field, scaled, single } from '../families.js'
 import { byField, combine } from '../cluster/aggregate.js'
 import { isPlainObject } from '../merge.js'
 import { type Builtin, publishBuiltin } from './publish.js'
+import type { BuiltinContext } from './readings.js'
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
 
 /** Sampling resolution of the delay histogram, ms (Node's default). */
@@ -65,9 +66,13 @@ const eventloopFamilies: Families = (value) => [
     single(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop delay ${stat} since the previous scrape, in seconds (eventloop ${stat}).`, scaled(field(value, stat), NS_PER_S)))
 ]
 
-const eventloop: FastifyPluginAsync = async function eventloop (fastify) {
+/**
+ * Publishes `eventloop`: a window of the delay histogram is read (and a new one started) once per
+ * window of the instance's readings; scrapes within it share that reading.
+ */
+const eventloop: FastifyPluginAsync<BuiltinContext> = async function eventloop (fastify, { readings }) {
   const stats = new EventLoopStats()
-  publishBuiltin(fastify, eventloopBuiltin, () => stats.read(), () => stats.close())
+  publishBuiltin(fastify, eventloopBuiltin, readings.source(() => stats.read()), () => stats.close())
 }
 
 /**

@@ -9,6 +9,7 @@ import { httpBuiltin } from './http.js'
 import { memstatsBuiltin } from './memstats.js'
 import { processBuiltin } from './process.js'
 import type { Builtin } from './publish.js'
+import { Readings } from './readings.js'
 import { resourceBuiltin } from './resource.js'
 
 interface BuiltinOptions {
@@ -44,9 +45,10 @@ export function builtinsOf (options: BuiltinOptions): Map<string, BuiltinFaces> 
   return builtins
 }
 
-/** Registers the builtins these options publish, in that order. */
+/** Registers the builtins these options publish, in that order, sharing one instance's readings of the runtime. */
 export function registerBuiltins (fastify: FastifyInstance, options: BuiltinOptions): void {
-  if (options.cmdline !== false) fastify.register(cmdlineBuiltin.plugin, options.cmdline)
-  if (options.memstats) fastify.register(memstatsBuiltin.plugin)
-  for (const name of options.builtins) fastify.register(OPT_IN[name].plugin)
+  const readings = new Readings()
+  if (options.cmdline !== false) fastify.register(cmdlineBuiltin.plugin, { ...options.cmdline, readings })
+  if (options.memstats) fastify.register(memstatsBuiltin.plugin, { readings })
+  for (const name of options.builtins) fastify.register(OPT_IN[name].plugin, { readings })
 }

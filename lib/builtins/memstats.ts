@@ -8,6 +8,7 @@ import { numberJSON, writeJSON } from '../json.js'
 import { byField } from '../cluster/aggregate.js'
 import { isPlainObject } from '../merge.js'
 import { type Builtin, builtinSource, publishBuiltin } from './publish.js'
+import { type BuiltinContext, deepFreeze, type Readings } from './readings.js'
 
 /** Go's ring buffers of recent pauses: the newest at (NumGC + 255) % 256. */
 export const RING_SIZE = 256
@@ -20,13 +21,11 @@ const GO_SIZE_CLASSES = [
   2304, 2688, 3072, 3200, 3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728, 10240,
   10880, 12288, 13568, 14336, 16384, 18432
 ]
-// Never changes: written once per process, shared by every instance.
-const BY_SIZE_JSON = writeJSON(GO_SIZE_CLASSES.map((Size) => ({ Size, Mallocs: 0, Frees: 0 })))
+// Never changes: made and written once per process, shared by every instance (frozen).
+const BY_SIZE = deepFreeze(GO_SIZE_CLASSES.map((Size) => ({ Size, Mallocs: 0, Frees: 0 })))
+const BY_SIZE_JSON = writeJSON(BY_SIZE)
 
 const NS_PER_MS = 1e6
-// One reading (V8's two statistics calls, /proc for the RSS, the text) costs more than the rest of
-// a scrape of the default vars; scrapes closer together than this share it. Documented in the README.
-const READING_MAX_AGE_MS = 100
 // Young-generation spaces: what is not used there is the empty semispace, idle rather than in use.
 const YOUNG_SPACE = /^new_/
 
@@ -42,15 +41,6 @@ interface Sample {
   OtherSys: number
 }
 
-/** Freezes a parsed JSON value and everything in it. */
-function deepFreeze<T> (value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const item of Object.values(value)) deepFreeze(item)
-    Object.freeze(value)
-  }
-  return value
-}
-
 /** Go's MemStats as a var: scalar fields read per scrape, GC history kept from GC performance entries. */
 class MemStats implements Var {
   readonly source = builtinSource('memstats')
@@ -60,21 +50,27 @@ class MemStats implements Var {
   #lastGC = 0
   readonly #pauseNs = new Float64Array(RING_SIZE)
   readonly #pauseEnd = new Float64Array(RING_SIZE)
-  // The rings written as JSON, rebuilt at the first scrape after a GC rather than at every GC.
+  // The rings as frozen arrays and as JSON, made at the first reading after a GC rather than at every GC.
+  #rings: { readonly PauseNs: readonly number[], readonly PauseEnd: readonly number[] } | null = null
   #ringsJSON: string | null = null
   // TotalAlloc: V8 counts no allocation, so every growth of the used heap seen between two samples
   // (scrapes and GCs) is added up. A lower bound of the bytes allocated, and monotonic.
   #totalAlloc: number
   #lastUsed: number
   readonly #createdAt = performance.now()
-  // The last reading as JSON, and when it was taken.
+  // One reading (V8's two statistics calls, /proc for the RSS, the text) costs more than the rest
+  // of a scrape of the default vars: made once per window of the instance's readings, as JSON and
+  // as a frozen value from the same numbers (the exposition reads the value, the document the text).
+  readonly #readings: Readings
+  readonly #heap: () => v8.HeapInfo
   #text = ''
-  #textAt = -Infinity
-  #parsedText = ''
-  #parsed: Record<string, unknown> = {}
+  #value: Readonly<Record<string, unknown>> = {}
+  #window = 0
   readonly #observer: PerformanceObserver
 
-  constructor () {
+  constructor (readings: Readings) {
+    this.#readings = readings
+    this.#heap = readings.source(() => v8.getHeapStatistics())
     this.#lastUsed = this.#totalAlloc = v8.getHeapStatistics().used_heap_size
     this.#observer = new PerformanceObserver((list) => this.#record(list.getEntries()))
     this.#observer.observe({ entryTypes: ['gc'] })
@@ -85,30 +81,60 @@ class MemStats implements Var {
     this.#observer.disconnect()
   }
 
-  value (): Record<string, unknown> {
-    const text = this.string()
-    // Parsed once per reading, not per scrape (the exposition reads the value): frozen, so that
-    // no caller can change what the next one gets.
-    if (text !== this.#parsedText) {
-      this.#parsed = deepFreeze(JSON.parse(text))
-      this.#parsedText = text
-    }
-    return this.#parsed
+  /** The reading as a value, frozen, so that no caller can change what the next one gets. */
+  value (): Readonly<Record<string, unknown>> {
+    this.#renew()
+    return this.#value
   }
 
   string (): string {
-    const now = performance.now()
-    if (now - this.#textAt >= READING_MAX_AGE_MS) {
-      this.#text = this.#read()
-      this.#textAt = now
-    }
+    this.#renew()
     return this.#text
   }
 
-  #read (): string {
+  #renew (): void {
+    const window = this.#readings.window()
+    if (window === this.#window) return
+    this.#window = window
     const s = this.#sample()
+    const gcCPUFraction = this.#gcCPUFraction()
+    this.#rings ??= { PauseNs: Object.freeze(Array.from(this.#pauseNs)), PauseEnd: Object.freeze(Array.from(this.#pauseEnd)) }
     this.#ringsJSON ??= `"PauseNs":${ringJSON(this.#pauseNs)},"PauseEnd":${ringJSON(this.#pauseEnd)}`
-    return '{"Alloc":' + numberJSON(s.Alloc) +
+    this.#value = Object.freeze({
+      Alloc: s.Alloc,
+      TotalAlloc: s.TotalAlloc,
+      Sys: s.Sys,
+      Lookups: 0,
+      Mallocs: 0,
+      Frees: 0,
+      HeapAlloc: s.Alloc,
+      HeapSys: s.HeapSys,
+      HeapIdle: s.HeapIdle,
+      HeapInuse: s.HeapInuse,
+      HeapReleased: s.HeapReleased,
+      HeapObjects: 0,
+      StackInuse: 0,
+      StackSys: 0,
+      MSpanInuse: 0,
+      MSpanSys: 0,
+      MCacheInuse: 0,
+      MCacheSys: 0,
+      BuckHashSys: 0,
+      GCSys: 0,
+      OtherSys: s.OtherSys,
+      NextGC: s.HeapSys,
+      LastGC: this.#lastGC,
+      PauseTotalNs: this.#pauseTotalNs,
+      PauseNs: this.#rings.PauseNs,
+      PauseEnd: this.#rings.PauseEnd,
+      NumGC: this.#numGC,
+      NumForcedGC: this.#numForcedGC,
+      GCCPUFraction: gcCPUFraction,
+      EnableGC: true,
+      DebugGC: false,
+      BySize: BY_SIZE
+    })
+    this.#text = '{"Alloc":' + numberJSON(s.Alloc) +
       ',"TotalAlloc":' + numberJSON(s.TotalAlloc) +
       ',"Sys":' + numberJSON(s.Sys) +
       ',"Lookups":0,"Mallocs":0,"Frees":0' +
@@ -125,22 +151,23 @@ class MemStats implements Var {
       ',' + this.#ringsJSON +
       ',"NumGC":' + numberJSON(this.#numGC) +
       ',"NumForcedGC":' + numberJSON(this.#numForcedGC) +
-      ',"GCCPUFraction":' + numberJSON(this.#gcCPUFraction()) +
+      ',"GCCPUFraction":' + numberJSON(gcCPUFraction) +
       ',"EnableGC":true,"DebugGC":false,"BySize":' + BY_SIZE_JSON + '}'
   }
 
   #sample (): Sample {
-    const heap = v8.getHeapStatistics()
+    const heap = this.#heap()
     const used = this.#observeUsed(heap.used_heap_size)
     let inuse = 0
-    for (const space of v8.getHeapSpaceStatistics()) {
+    for (const space of this.#readings.heapSpaces()) {
       // Pages holding objects, with their fragmentation, as Go counts in-use spans.
       const held = YOUNG_SPACE.test(space.space_name) ? space.space_used_size : space.space_size - space.space_available_size
       inuse += Math.min(space.space_size, Math.max(space.space_used_size, held))
     }
     const heapSys = heap.total_heap_size
     const heapIdle = heapSys - inuse
-    const rss = process.memoryUsage.rss()
+    // memoryUsage() rather than its rss(): the process var reads the same reading.
+    const rss = this.#readings.memoryUsage().rss
     return {
       Alloc: used,
       TotalAlloc: this.#totalAlloc,
@@ -179,6 +206,7 @@ class MemStats implements Var {
       const { flags } = (entry as PerformanceEntry & { detail: NodeGCPerformanceDetail }).detail
       if ((flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) !== 0) this.#numForcedGC++
     }
+    this.#rings = null
     this.#ringsJSON = null
     this.#observeUsed(v8.getHeapStatistics().used_heap_size)
   }
@@ -197,8 +225,8 @@ const memstatsFamilies: Families = (value) => [
 ]
 
 /** Publishes `memstats`; its GC observer is disconnected when the instance closes. */
-const memstats: FastifyPluginAsync = async function memstats (fastify) {
-  const stats = new MemStats()
+const memstats: FastifyPluginAsync<BuiltinContext> = async function memstats (fastify, { readings }) {
+  const stats = new MemStats(readings)
   publishBuiltin(fastify, memstatsBuiltin, stats, () => stats.close())
 }
 

@@ -1,10 +1,11 @@
 // The `process` var: who and where this process is, and what memory it holds.
 import type { FastifyPluginAsync } from 'fastify'
 import { performance } from 'node:perf_hooks'
-import v8 from 'node:v8'
+import type v8 from 'node:v8'
 import { type Families, field, type MetricFamily, type MetricSample, single } from '../families.js'
-import { PROC_MAX_AGE_MS, ProcStats } from './proc.js'
+import { ProcStats } from './proc.js'
 import { type Builtin, publishBuiltin } from './publish.js'
+import { type BuiltinContext, deepFreeze, type Readings } from './readings.js'
 
 const MS_PER_S = 1000
 
@@ -12,9 +13,9 @@ const MS_PER_S = 1000
 const SPACE_SUFFIX = /_space$/
 
 /** V8's heap spaces by short name: committed size, used and available bytes. */
-function heapSpaces (): Record<string, Record<string, number>> {
+function heapSpaces (statistics: readonly v8.HeapSpaceInfo[]): Record<string, Record<string, number>> {
   const spaces: Record<string, Record<string, number>> = {}
-  for (const space of v8.getHeapSpaceStatistics()) {
+  for (const space of statistics) {
     spaces[space.space_name.replace(SPACE_SUFFIX, '')] = { size: space.space_size, used: space.space_used_size, available: space.space_available_size }
   }
   return spaces
@@ -57,25 +58,11 @@ function active (): Record<string, Active> {
 }
 
 /**
- * process.memoryUsage() at most once per PROC_MAX_AGE_MS: on Linux its rss is a read of
- * /proc/self/stat (libuv's), ~30 µs, shared between scrapes as /proc's other figures are.
+ * The `process` var's value: identity, memory, what keeps the loop alive, and /proc's figures on
+ * Linux. memoryUsage() (on Linux its rss is libuv's read of /proc/self/stat) and the heap spaces
+ * are the instance's readings, which memstats shares.
  */
-class MemoryUsage {
-  #at = -Infinity
-  #usage: NodeJS.MemoryUsage | undefined
-
-  read (): NodeJS.MemoryUsage {
-    const now = performance.now()
-    if (now - this.#at >= PROC_MAX_AGE_MS) {
-      this.#usage = process.memoryUsage()
-      this.#at = now
-    }
-    return this.#usage as NodeJS.MemoryUsage
-  }
-}
-
-/** The `process` var's value: identity, memory, what keeps the loop alive, and /proc's figures on Linux. */
-function processInfoValue (proc: ProcStats, memory: MemoryUsage): Record<string, unknown> {
+function processInfoValue (readings: Readings, proc: ProcStats, versions: NodeJS.ProcessVersions): Record<string, unknown> {
   return {
     pid: process.pid,
     ppid: process.ppid,
@@ -83,11 +70,11 @@ function processInfoValue (proc: ProcStats, memory: MemoryUsage): Record<string,
     // The process's time origin, rounded as prom-client rounds it: one number for the life of the process.
     startTime: Math.round(performance.timeOrigin / MS_PER_S),
     title: process.title,
-    versions: process.versions,
+    versions,
     platform: process.platform,
     arch: process.arch,
-    memory: memory.read(),
-    heapSpaces: heapSpaces(),
+    memory: readings.memoryUsage(),
+    heapSpaces: heapSpaces(readings.heapSpaces()),
     active: active(),
     ...proc.read()
   }
@@ -143,10 +130,12 @@ const processFamilies: Families = (value) => [
   ...versionInfo(field(value, 'versions', 'node'))
 ]
 
-const processInfo: FastifyPluginAsync = async function processInfo (fastify) {
+/** Publishes `process`: one value per window of the instance's readings, shared by the scrapes in it. */
+const processInfo: FastifyPluginAsync<BuiltinContext> = async function processInfo (fastify, { readings }) {
   const proc = new ProcStats(fastify.log)
-  const memory = new MemoryUsage()
-  publishBuiltin(fastify, processBuiltin, () => processInfoValue(proc, memory))
+  // A copy: the shared value is frozen, and process.versions is not ours to freeze.
+  const versions = deepFreeze({ ...process.versions })
+  publishBuiltin(fastify, processBuiltin, readings.source(() => processInfoValue(readings, proc, versions)), () => proc.close())
 }
 
 /** process in the table: who and where one process is; in a cluster, the lowest-numbered worker's. */

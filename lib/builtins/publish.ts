@@ -3,10 +3,14 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from '
 import type { Var } from '../../types/index.js'
 import { BUILTIN, type BuiltinFaces } from '../families.js'
 import { FuncVar } from '../vars.js'
+import type { BuiltinContext } from './readings.js'
 
-/** A builtin's table entry: the plugin that publishes its value, its families and its cluster rule. */
+/**
+ * A builtin's table entry: the plugin that publishes its value (given its instance's readings
+ * and its own options), its families and its cluster rule.
+ */
 export interface Builtin<O extends FastifyPluginOptions = Record<never, never>> extends BuiltinFaces {
-  readonly plugin: FastifyPluginAsync<O>
+  readonly plugin: FastifyPluginAsync<BuiltinContext & O>
 }
 
 /** How a builtin is named as the source of its var in logs and collision errors. */

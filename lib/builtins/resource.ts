@@ -3,12 +3,12 @@ import type { FastifyPluginAsync } from 'fastify'
 import { type Families, field, single } from '../families.js'
 import { byField } from '../cluster/aggregate.js'
 import { type Builtin, publishBuiltin } from './publish.js'
+import type { BuiltinContext } from './readings.js'
 
 const US_PER_S = 1e6
 
 /** getrusage's fields; utime and stime in seconds, maxrss in kilobytes, the rest counts. */
-function resourceUsage (): Record<string, number> {
-  const usage = process.resourceUsage()
+function rusage (usage: NodeJS.ResourceUsage): Record<string, number> {
   return {
     utime: usage.userCPUTime / US_PER_S,
     stime: usage.systemCPUTime / US_PER_S,
@@ -41,8 +41,9 @@ const resourceFamilies: Families = (value) => {
   ]
 }
 
-const resource: FastifyPluginAsync = async function resource (fastify) {
-  publishBuiltin(fastify, resourceBuiltin, resourceUsage)
+/** Publishes `resource`: one process.resourceUsage() per window of the instance's readings. */
+const resource: FastifyPluginAsync<BuiltinContext> = async function resource (fastify, { readings }) {
+  publishBuiltin(fastify, resourceBuiltin, readings.source(() => rusage(process.resourceUsage())))
 }
 
 /**

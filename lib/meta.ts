@@ -45,7 +45,8 @@ export function checkMeta (name: string, given: unknown, others: readonly string
     }
     // Reserved by the formats: a histogram's bucket bound and a summary's quantile, which
     // promtool refuses on any other family.
-    if (RESERVED_LABELS.includes(label)) refuse(name, 'label', `a label name other than ${RESERVED_LABELS.join(' and ')} (reserved by the exposition formats)`, label)
+    // In any case: the exposition writes a Map's label in snake_case, so `LE` would be `le` there.
+    if (RESERVED_LABELS.includes(label.toLowerCase())) refuse(name, 'label', `a label name other than ${RESERVED_LABELS.join(' and ')} in any case (reserved by the exposition formats)`, label)
     meta.label = label
   }
   if (aggregate !== undefined) {

@@ -9,9 +9,9 @@ import type { Test } from 'tap'
 const primaryScript = join(import.meta.dirname, 'fixtures', 'cluster', 'primary.mjs')
 
 /** GETs a path on a fresh connection, so that a cluster's primary hands each to the next worker; resolves to the body. */
-export function get (port: number, path: string): Promise<string> {
+export function get (port: number, path: string, headers: Readonly<Record<string, string>> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { ...headers, connection: 'close' } }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => { body += chunk })

@@ -2,6 +2,7 @@
 // that go negative or NaN. Each is a coded error where the var is published with its metadata, or
 // the var is left out of the scrape and logged once; every body passes promtool.
 import { test } from 'tap'
+import { HistogramVar } from '../index.js'
 import { build, ERROR, logsFor } from './helpers.js'
 import { haveTool, promtoolCheck } from './prometheus-tools.js'
 
@@ -9,8 +10,9 @@ const OPENMETRICS = { accept: 'application/openmetrics-text; version=1.0.0' }
 
 test('labels the formats reserve, and help without text, are refused when the var is published', async (t) => {
   const { app } = await build({ prometheus: true })
-  for (const label of ['le', 'quantile']) {
-    t.throws(() => app.expvar.map(`by_${label}`, { label }), { code: 'FST_EXPVAR_INVALID_META', message: /le and quantile \(reserved/ }, label)
+  // In any case: the exposition writes a Map's label in snake_case (`LE` would be `le`).
+  for (const label of ['le', 'quantile', 'LE', 'Quantile']) {
+    t.throws(() => app.expvar.map(`by_${label}`, { label }), { code: 'FST_EXPVAR_INVALID_META', message: /le and quantile in any case \(reserved/ }, label)
   }
   for (const help of ['', ' ', '\t \n']) {
     t.throws(() => app.expvar.int('quiet', { help }), { code: 'FST_EXPVAR_INVALID_META', message: /help must be a string with a character other than white space/ }, JSON.stringify(help))
@@ -113,4 +115,36 @@ test('a gauge named with another type\'s series suffix is untyped, its name and 
     }
   }
   t.same(logs.filter((line) => line.level >= ERROR), [], 'nothing left out')
+})
+
+test('OpenMetrics: a label set whose bounds go below zero, or whose sum is negative, has neither _sum nor _count; text keeps both', async (t) => {
+  const { app } = await build({ prometheus: true })
+  app.expvar.histogram('delta', { buckets: [-1, 1] }).observe(-0.5)
+  app.expvar.histogram('below', { buckets: [1] }).observe(-5)
+  const byRoute = app.expvar.map('latency', { label: 'route' })
+  for (const [route, buckets, value] of [['/neg', [-1, 1], 0.5], ['/pos', [1], 2]] as const) {
+    const h = new HistogramVar({ buckets: [...buckets] })
+    h.observe(value)
+    byRoute.set(route, h)
+  }
+  const openmetrics = (await app.inject({ url: '/metrics', headers: OPENMETRICS })).body
+  const lines = (name: string, body: string): string[] => body.split('\n').filter((line) => line.startsWith(name + '_'))
+  t.same(lines('below', openmetrics), ['below_bucket{le="1"} 1', 'below_bucket{le="+Inf"} 1'], 'a negative sum')
+  t.same(lines('delta', openmetrics), ['delta_bucket{le="-1"} 0', 'delta_bucket{le="1"} 1', 'delta_bucket{le="+Inf"} 1'], 'a bound below zero')
+  t.same(lines('latency', openmetrics), ['latency_bucket{route="/neg",le="-1"} 0', 'latency_bucket{route="/neg",le="1"} 1', 'latency_bucket{route="/neg",le="+Inf"} 1', 'latency_bucket{route="/pos",le="1"} 0', 'latency_bucket{route="/pos",le="+Inf"} 1', 'latency_sum{route="/pos"} 2', 'latency_count{route="/pos"} 1'], 'per label set')
+  const text = (await app.inject('/metrics')).body
+  t.same(lines('below', text).slice(-2), ['below_sum -5', 'below_count 1'], 'text 0.0.4 keeps the sum')
+  t.same(lines('delta', text).slice(-2), ['delta_sum -0.5', 'delta_count 1'], 'text 0.0.4 keeps the sum beside a bound below zero')
+  if (haveTool(t, 'promtool')) t.same(await promtoolCheck(text), { code: 0, output: '' })
+})
+
+test('a histogram named _total drops it, as a counter does; one named _total alone is left out and logged', async (t) => {
+  const { app, logs } = await build({ prometheus: true })
+  app.expvar.histogram('sizes_total', { buckets: [1] }).observe(1)
+  app.expvar.histogram('-total', { buckets: [1] }).observe(1)
+  const body = (await app.inject('/metrics')).body
+  t.match(body, /^# TYPE sizes histogram\nsizes_bucket\{le="1"\} 1$/m)
+  t.notMatch(body, /^sizes_total|^# TYPE _total/m)
+  t.match(logsFor(logs, '-total', ERROR).map((l) => (l.err as { message: string }).message), [/its Prometheus name _total is a counter's suffix alone/])
+  if (haveTool(t, 'promtool')) t.same(await promtoolCheck(body), { code: 0, output: '' })
 })

@@ -10,16 +10,64 @@ import { waitFor } from './helpers.js'
 
 export const INSTALL = 'apt-get install -y --no-install-recommends prometheus'
 
-/**
- * Whether the tool is on PATH. When it is not: one line naming it and its install, and the test is
- * skipped; under CI=true the test fails instead, since CI installs it (.ci/run).
- */
-export function haveTool (t: Test, tool: 'promtool' | 'prometheus'): boolean {
-  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0) return true
-  const line = `${tool} not found: ${INSTALL}`
+/** One line naming what is missing and its install: the test is skipped, or fails under CI=true, since CI installs it (.ci/run). */
+function missing (t: Test, line: string): false {
   if (process.env.CI === 'true') t.fail(line)
   else t.skip(line, () => {})
   return false
+}
+
+/** Whether the tool is on PATH; when it is not, said as `missing` says. */
+export function haveTool (t: Test, tool: 'promtool' | 'prometheus'): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0 || missing(t, `${tool} not found: ${INSTALL}`)
+}
+
+// Debian's python3, not whatever python3 is first on PATH (a pyenv shim, say, without the module).
+const PYTHON = '/usr/bin/python3'
+export const PARSER_INSTALL = 'apt-get install -y --no-install-recommends python3-prometheus-client'
+
+/** Whether the Python reference parsers (prometheus_client, Debian's python3-prometheus-client) can run; when not, said as `missing` says. */
+export function haveParser (t: Test): boolean {
+  return spawnSync(PYTHON, ['-c', 'import prometheus_client.openmetrics.parser']).status === 0 ||
+    missing(t, `${PYTHON} with prometheus_client not found: ${PARSER_INSTALL}`)
+}
+
+// Reads stdin with the strict OpenMetrics parser (or the text format's), every family to the end,
+// and prints what it read as JSON; a body it refuses is a traceback and exit 1. Bytes decoded as a
+// scraper decodes them (sys.stdin's text mode would read a \r in a label as a line break). A value
+// as a string that Number() reads: an integer's digits exact, NaN and ±Infinity spelled as JS does.
+const PARSE = `
+import json, math, sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics
+from prometheus_client.parser import text_string_to_metric_families as text
+parse = openmetrics if sys.argv[1] == 'openmetrics' else text
+def number(v):
+  if isinstance(v, int): return str(v)
+  if math.isnan(v): return 'NaN'
+  if math.isinf(v): return 'Infinity' if v > 0 else '-Infinity'
+  return repr(v)
+print(json.dumps([{'name': f.name, 'type': f.type, 'help': f.documentation,
+  'samples': [{'name': s.name, 'labels': s.labels, 'value': number(s.value)} for s in f.samples]}
+  for f in parse(sys.stdin.buffer.read().decode('utf-8'))]))
+`
+
+export interface ParsedFamily {
+  name: string
+  type: string
+  help: string
+  samples: { name: string, labels: Record<string, string>, value: string }[]
+}
+
+/** A body as the Python reference parser reads it: its families, or what it said when it refused the body. */
+export async function parseExposition (body: string, format: 'openmetrics' | 'text'): Promise<{ families: ParsedFamily[], error: string }> {
+  const child = spawn(PYTHON, ['-c', PARSE, format], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let out = ''
+  let error = ''
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { error += chunk.toString() })
+  child.stdin.end(body)
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return code === 0 ? { families: JSON.parse(out) as ParsedFamily[], error } : { families: [], error: error === '' ? `exit ${code}` : error }
 }
 
 /** promtool check metrics on a text: its exit code and what it printed. */

@@ -63,10 +63,14 @@ export class NameCache {
   }
 }
 
-/** A counter's family name: without a `_total` the var's name may already end in. */
+/**
+ * A counter's or a histogram's family name: without a `_total` the var's name may already end in
+ * (a counter's samples get it back; promtool refuses it on any other type's family, and a gauge's
+ * is untyped instead, see varFamily).
+ */
 export function familyName (names: NameCache, raw: string, type: MetricFamily['type']): string {
   const name = names.name(raw)
-  return type === 'counter' && name.endsWith('_total') && name !== '_total' ? name.slice(0, -6) : name
+  return (type === 'counter' || type === 'histogram') && name.endsWith('_total') && name !== '_total' ? name.slice(0, -6) : name
 }
 
 // The suffixes of another type's series: `_total` a counter's, `_bucket` a histogram's, `_count` and

@@ -91,5 +91,8 @@ export function histogramFamily (reading: ExpositionReading, namespace: string, 
     if (Object.hasOwn(constant ?? NO_LABELS, label)) throw new TypeError(`its label "${label}" is also a constant label of the scrape`)
   }
   const full = namespace === '' ? name : namespace + '_' + name
-  return { name: familyName(names, full, 'histogram'), type: 'histogram', help: meta.help ?? `expvar ${name}`, samples: histogramSamples(value, labels) }
+  const family = familyName(names, full, 'histogram')
+  // A name that is a counter's suffix and nothing else keeps it: promtool refuses it on a histogram.
+  if (family === '_total') throw new TypeError('its Prometheus name _total is a counter\'s suffix alone, which promtool refuses on a histogram')
+  return { name: family, type: 'histogram', help: meta.help ?? `expvar ${name}`, samples: histogramSamples(value, labels) }
 }

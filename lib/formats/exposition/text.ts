@@ -51,7 +51,7 @@ export function render (family: MetricFamily, owner: string, labels: Readonly<Re
     owner,
     names: same ? old.names : namesOf(family),
     header: same ? old.header : flat(writeHeader(family, openmetrics)),
-    lines: flat(writeSamples(family, labels))
+    lines: flat(writeSamples(family, labels, openmetrics))
   }
 }
 
@@ -64,8 +64,13 @@ export function writeHeader (family: MetricFamily, openmetrics: boolean): string
   return `# HELP ${header} ${text}\n# TYPE ${header} ${typeName}\n`
 }
 
-function writeSamples (family: MetricFamily, constant: Readonly<Record<string, string>> | undefined): string {
+function writeSamples (family: MetricFamily, constant: Readonly<Record<string, string>> | undefined, openmetrics: boolean): string {
   let out = ''
+  // OpenMetrics makes a histogram's sum a counter, never negative or NaN, and none at all beside a
+  // bucket bound below zero; and a label set has its _count exactly when it has its _sum. A label
+  // set that breaks either has neither (its +Inf bucket is its count): the strict reference parser
+  // refuses the whole scrape otherwise. Each label set's samples are its buckets, _sum, _count.
+  let sumless = false
   // The constant labels come last on every line; a label set shared by consecutive samples (a
   // histogram's leaf) is written once.
   const tail = labelPairs(constant)
@@ -74,6 +79,14 @@ function writeSamples (family: MetricFamily, constant: Readonly<Record<string, s
   for (const sample of family.samples) {
     // A builtin's field that is not a number (a merged user value) has no sample.
     if (typeof sample.value !== 'number' && typeof sample.value !== 'bigint') continue
+    if (openmetrics && sample.suffix !== undefined) {
+      if (sample.suffix === '_bucket') sumless ||= (sample.le as string).startsWith('-')
+      else if (sample.suffix === '_sum') sumless ||= !(sample.value >= 0)
+      const left = sumless && sample.suffix !== '_bucket'
+      // A label set ends with its _count.
+      if (sample.suffix === '_count') sumless = false
+      if (left) continue
+    }
     const suffix = family.type === 'counter' ? '_total' : sample.suffix ?? ''
     if (sample.labels !== set) {
       set = sample.labels

@@ -2,10 +2,9 @@
 import type { FastifyInstance } from 'fastify'
 import v8 from 'node:v8'
 import vm from 'node:vm'
-import { test, type Test } from 'tap'
-import { performance } from 'node:perf_hooks'
+import { test } from 'tap'
 import { Registry, type Var } from '../index.js'
-import { build, observerDisconnects, scrape, waitFor } from './helpers.js'
+import { build, clock, observerDisconnects, scrape, waitFor } from './helpers.js'
 
 v8.setFlagsFromString('--expose-gc')
 const gc = vm.runInNewContext('gc') as () => void
@@ -42,16 +41,6 @@ function isUint (value: unknown, max = Number.MAX_VALUE): boolean {
 
 async function memstatsOf (app: FastifyInstance): Promise<MemStats> {
   return (await scrape(app)).memstats as MemStats
-}
-
-/** Replaces performance.now for the test: `to(ms)` sets the time the plugin reads, from now on. */
-function clock (t: Test): { to: (ms: number) => void } {
-  const real = performance.now
-  let time = real.call(performance)
-  const start = time
-  performance.now = () => time
-  t.teardown(() => { performance.now = real })
-  return { to: (ms) => { time = start + ms } }
 }
 
 async function memstatsText (app: FastifyInstance): Promise<string> {

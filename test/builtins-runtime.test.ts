@@ -8,16 +8,7 @@ import { type Test, test } from 'tap'
 import expvar from '../index.js'
 import { maxOpenFiles, ProcFiles, ProcStats, readProc } from '../lib/builtins/proc.js'
 import { READING_MAX_AGE_MS } from '../lib/builtins/readings.js'
-
-/** Replaces performance.now for the test: `to(ms)` sets the time the plugin reads, from now on. */
-function clock (t: Test): { to: (ms: number) => void } {
-  const real = performance.now
-  const start = real.call(performance)
-  let time = start
-  performance.now = () => time
-  t.teardown(() => { performance.now = real })
-  return { to: (ms) => { time = start + ms } }
-}
+import { clock } from './helpers.js'
 
 /** Counts the calls of obj[key] from now on (the function still runs); restored at the test's end. */
 function spy (t: Test, obj: object, key: string, counts: Record<string, number>, name = key): void {

@@ -1,7 +1,8 @@
 // Test helpers: a Fastify app whose log lines are kept, so tests can assert what was logged.
 import Fastify, { type FastifyInstance } from 'fastify'
-import { PerformanceObserver } from 'node:perf_hooks'
+import { performance, PerformanceObserver } from 'node:perf_hooks'
 import { Writable } from 'node:stream'
+import type { Test } from 'tap'
 import expvar, { type FastifyExpvarOptions } from '../index.js'
 
 export interface LogLine {
@@ -95,4 +96,14 @@ export async function waitFor<T> (what: string, probe: () => T | undefined | fal
     if (performance.now() >= deadline) throw new Error(`waited ${within} ms (${tries} tries) for ${what}; the last try gave ${last instanceof Error ? last.message : String(last)}`)
     await new Promise((resolve) => setTimeout(resolve, every))
   }
+}
+
+/** Replaces performance.now for the test: `to(ms)` sets the time the plugin reads, from now on. */
+export function clock (t: Test): { to: (ms: number) => void } {
+  const real = performance.now
+  const start = real.call(performance)
+  let time = start
+  performance.now = () => time
+  t.teardown(() => { performance.now = real })
+  return { to: (ms) => { time = start + ms } }
 }

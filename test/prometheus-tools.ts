@@ -11,7 +11,7 @@ import { waitFor } from './helpers.js'
 export const INSTALL = 'apt-get install -y --no-install-recommends prometheus'
 
 /** One line naming what is missing and its install: the test is skipped, or fails under CI=true, since CI installs it (.ci/run). */
-function missing (t: Test, line: string): false {
+export function missing (t: Test, line: string): false {
   if (process.env.CI === 'true') t.fail(line)
   else t.skip(line, () => {})
   return false
